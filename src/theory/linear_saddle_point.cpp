@@ -1,0 +1,269 @@
+#include "theory/linear_saddle_point.hpp"
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/LU>
+#include <Eigen/QR>
+#include <cmath>
+#include <deque>
+#include <limits>
+
+namespace kernelsweep {
+
+namespace {
+
+double logdet(const Eigen::LLT<Eigen::MatrixXd>& llt) {
+  return 2.0 * llt.matrixLLT().diagonal().array().log().sum();
+}
+
+}  // namespace
+
+LinearEvaluation evaluate_linear(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                 double amplitude, double field) {
+  LinearEvaluation e;
+  const int M = s.M();
+  const Eigen::MatrixXd I = Eigen::MatrixXd::Identity(M, M);
+  Eigen::LLT<Eigen::MatrixXd> c_llt(C);
+  if (c_llt.info() != Eigen::Success) {
+    e.failure = "C is not positive definite";
+    return e;
+  }
+  e.K = s.prior_covariance(C);
+  Eigen::LLT<Eigen::MatrixXd> k_llt(e.K);
+  if (k_llt.info() != Eigen::Success) {
+    e.failure = "K(C) is not positive definite";
+    return e;
+  }
+  e.K_inv = k_llt.solve(I);
+  e.C_inv = c_llt.solve(I);
+  e.readout = s.readout(C, amplitude);
+  if (!e.readout.ok) {
+    e.failure = "v C_SS + kappa I is not positive definite";
+    return e;
+  }
+  e.G = e.K_inv * C * e.K_inv - e.K_inv;
+  e.C_hat = s.network().w * s.shift_transpose(e.G) + e.readout.tilt;
+  e.precision = e.K_inv - e.C_hat;
+  if (field != 0.0) e.precision -= field * s.order_parameter_field();
+  Eigen::LLT<Eigen::MatrixXd> p_llt(e.precision);
+  if (p_llt.info() != Eigen::Success) {
+    e.failure = "K^{-1} - C_hat is not positive definite";
+    return e;
+  }
+  e.next_C = p_llt.solve(I);
+  e.logdet_K = logdet(k_llt);
+  e.logdet_precision = logdet(p_llt);
+  e.logdet_C = logdet(c_llt);
+  e.fixed_point_residual = (e.next_C - C).norm() / C.norm();
+  e.ok = std::isfinite(e.fixed_point_residual);
+  if (!e.ok) e.failure = "non-finite kernels";
+  return e;
+}
+
+Eigen::MatrixXd residual_derivative(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                    const LinearEvaluation& e, const Eigen::MatrixXd& dC) {
+  const double w = s.network().w;
+  const Eigen::MatrixXd dK_inv = -e.K_inv * (w * s.shift(dC)) * e.K_inv;
+  const Eigen::MatrixXd K_inv_C = e.K_inv * C;
+  const Eigen::MatrixXd dG = dK_inv * K_inv_C.transpose() + e.K_inv * dC * e.K_inv +
+                             K_inv_C * dK_inv - dK_inv;
+  const Eigen::MatrixXd dC_hat = w * s.shift_transpose(dG) + s.readout_tilt_derivative(e.readout, dC);
+  return dK_inv - dC_hat + e.C_inv * dC * e.C_inv;
+}
+
+Eigen::MatrixXd map_derivative(const KernelStructure& s, const Eigen::MatrixXd& C,
+                               const LinearEvaluation& e, const Eigen::MatrixXd& dC) {
+  const double w = s.network().w;
+  const Eigen::MatrixXd dK_inv = -e.K_inv * (w * s.shift(dC)) * e.K_inv;
+  const Eigen::MatrixXd K_inv_C = e.K_inv * C;
+  const Eigen::MatrixXd dG = dK_inv * K_inv_C.transpose() + e.K_inv * dC * e.K_inv +
+                             K_inv_C * dK_inv - dK_inv;
+  const Eigen::MatrixXd dC_hat = w * s.shift_transpose(dG) + s.readout_tilt_derivative(e.readout, dC);
+  return -e.next_C * (dK_inv - dC_hat) * e.next_C;
+}
+
+double linear_free_energy(const Eigen::MatrixXd& C, const LinearEvaluation& e) {
+  // logdet(I - K (C_hat + eps B)) = logdet K + logdet(K^{-1} - C_hat - eps B)
+  const double log_Z = -0.5 * (e.logdet_K + e.logdet_precision);
+  return 0.5 * (e.C_hat.cwiseProduct(C)).sum() - log_Z + 0.5 * e.readout.y_dot_r;
+}
+
+double linear_free_energy_kl(const Eigen::MatrixXd& C, const LinearEvaluation& e) {
+  const double trace = (e.K_inv.cwiseProduct(C)).sum();
+  const double logdet_ratio = e.logdet_C - e.logdet_K;
+  return 0.5 * (trace - logdet_ratio - C.rows()) + 0.5 * e.readout.y_dot_r;
+}
+
+LinearSolveResult iterate_fixed_point(const KernelStructure& s, const Eigen::MatrixXd& C0,
+                                      double amplitude, const EntryList& entries,
+                                      const FixedPointOptions& options) {
+  const int M = s.M();
+  LinearSolveResult result;
+  Eigen::VectorXd x = pack(C0, entries);
+  LinearEvaluation e = evaluate_linear(s, unpack(x, entries, M), amplitude);
+  if (!e.ok) {
+    result.breakdown = true;
+    result.C = C0;
+    result.message = e.failure + " at the start of the iteration";
+    return result;
+  }
+  std::deque<Eigen::VectorXd> dx_history, df_history;
+  Eigen::VectorXd f = pack(e.next_C, entries) - x;
+  double mixing = options.mixing;
+  Eigen::VectorXd best_x = x;
+  double best_residual = e.fixed_point_residual;
+  int k = 0;
+  for (; k < options.max_iterations; ++k) {
+    if (e.fixed_point_residual < options.tolerance) break;
+    Eigen::VectorXd candidate = x + mixing * f;
+    if (options.anderson_memory > 0 && !df_history.empty()) {
+      const int m = static_cast<int>(df_history.size());
+      Eigen::MatrixXd dF(x.size(), m), dX(x.size(), m);
+      for (int j = 0; j < m; ++j) {
+        dF.col(j) = df_history[j];
+        dX.col(j) = dx_history[j];
+      }
+      const Eigen::VectorXd gamma = dF.colPivHouseholderQr().solve(f);
+      if (gamma.allFinite()) candidate = x + mixing * f - (dX + mixing * dF) * gamma;
+    }
+    LinearEvaluation next = evaluate_linear(s, unpack(candidate, entries, M), amplitude);
+    if (!next.ok) {  // safeguard: a short plain step, history dropped
+      dx_history.clear();
+      df_history.clear();
+      bool recovered = false;
+      for (double a = 0.5 * mixing; a > 1e-4; a *= 0.5) {
+        candidate = x + a * f;
+        next = evaluate_linear(s, unpack(candidate, entries, M), amplitude);
+        if (next.ok) {
+          recovered = true;
+          break;
+        }
+      }
+      if (!recovered) {
+        result.breakdown = true;
+        result.message = next.failure + " (no damped step stays positive definite)";
+        break;
+      }
+    }
+    const Eigen::VectorXd f_next = pack(next.next_C, entries) - candidate;
+    dx_history.push_back(candidate - x);
+    df_history.push_back(f_next - f);
+    if (static_cast<int>(df_history.size()) > options.anderson_memory) {
+      dx_history.pop_front();
+      df_history.pop_front();
+    }
+    x = candidate;
+    f = f_next;
+    e = std::move(next);
+    if (e.fixed_point_residual < best_residual) {
+      best_residual = e.fixed_point_residual;
+      best_x = x;
+    }
+  }
+  result.iterations = k;
+  // Not converged: Anderson returns its best point, a plain iteration its last one (which is
+  // where a seeded perturbation has drifted to).
+  const bool finished = e.fixed_point_residual < options.tolerance;
+  const bool use_best = !finished && options.anderson_memory > 0;
+  result.C = use_best ? unpack(best_x, entries, M) : unpack(x, entries, M);
+  result.residual = use_best ? best_residual : e.fixed_point_residual;
+  result.converged = finished;
+  if (!finished && result.message.empty())
+    result.message = "fixed-point iteration reached residual " + std::to_string(result.residual);
+  return result;
+}
+
+LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& C0,
+                               double amplitude, const EntryList& entries,
+                               const NewtonOptions& options) {
+  const int M = s.M();
+  const int n = static_cast<int>(entries.size());
+  const bool constrained = options.constrained_q.has_value();
+  const int unknowns = n + (constrained ? 1 : 0);
+  const Eigen::MatrixXd B = s.order_parameter_field();
+
+  LinearSolveResult result;
+  Eigen::MatrixXd C = C0;
+  double field = options.field;
+
+  const auto equations = [&](const Eigen::MatrixXd& Cx, const LinearEvaluation& ex) {
+    Eigen::VectorXd r(unknowns);
+    r.head(n) = pack(ex.precision - ex.C_inv, entries);
+    if (constrained) r(n) = s.order_parameter(Cx) - *options.constrained_q;
+    return r;
+  };
+
+  LinearEvaluation e = evaluate_linear(s, C, amplitude, field);
+  if (!e.ok) {
+    result.breakdown = true;
+    result.C = C;
+    result.message = e.failure + " at the Newton start";
+    return result;
+  }
+  Eigen::VectorXd r = equations(C, e);
+  int k = 0;
+  for (; k < options.max_iterations; ++k) {
+    const bool constraint_met = !constrained || std::abs(r(n)) < 1e-13 * (1.0 + C.norm());
+    if (e.fixed_point_residual < options.tolerance && constraint_met) break;
+    Eigen::MatrixXd J(unknowns, unknowns);
+    for (int j = 0; j < n; ++j) {
+      const Eigen::MatrixXd dC = unit_symmetric(entries[j].first, entries[j].second, M);
+      J.col(j).head(n) = pack(residual_derivative(s, C, e, dC), entries);
+      if (constrained) J(n, j) = s.order_parameter(dC);
+    }
+    if (constrained) {
+      J.col(n).head(n) = pack(-B, entries);
+      J(n, n) = 0.0;
+    }
+    const Eigen::VectorXd step = J.fullPivLu().solve(-r);
+    if (!step.allFinite()) {
+      result.message = "singular Newton system";
+      break;
+    }
+    bool accepted = false;
+    for (double a = 1.0; a > 1e-6; a *= 0.5) {
+      const Eigen::MatrixXd C_try = C + a * unpack(step.head(n), entries, M);
+      const double field_try = constrained ? field + a * step(n) : field;
+      LinearEvaluation e_try = evaluate_linear(s, C_try, amplitude, field_try);
+      if (!e_try.ok) continue;
+      const Eigen::VectorXd r_try = equations(C_try, e_try);
+      if (r_try.norm() < (1.0 - 1e-4 * a) * r.norm() || a <= 1.0 / 64) {
+        C = C_try;
+        field = field_try;
+        e = std::move(e_try);
+        r = r_try;
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) {
+      result.message = "Newton line search failed";
+      break;
+    }
+  }
+  result.iterations = k;
+  result.C = C;
+  result.field = field;
+  result.residual = e.fixed_point_residual;
+  result.converged = e.fixed_point_residual < options.tolerance &&
+                     (!constrained || std::abs(r(n)) < 1e-10 * (1.0 + C.norm()));
+  if (!result.converged && result.message.empty())
+    result.message = "Newton reached residual " + std::to_string(result.residual);
+  return result;
+}
+
+double odd_sector_instability(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {
+  EntryList odd;
+  for (const auto& ij : entries_where(s, true))
+    if (s.is_odd_lag(ij.first, ij.second)) odd.push_back(ij);
+  if (odd.empty()) return -std::numeric_limits<double>::infinity();
+  const LinearEvaluation e = evaluate_linear(s, C, amplitude);
+  if (!e.ok) return std::numeric_limits<double>::quiet_NaN();
+  const int n = static_cast<int>(odd.size());
+  Eigen::MatrixXd J(n, n);
+  for (int j = 0; j < n; ++j)
+    J.col(j) = pack(map_derivative(s, C, e, unit_symmetric(odd[j].first, odd[j].second, s.M())), odd);
+  const Eigen::VectorXcd eigenvalues = Eigen::EigenSolver<Eigen::MatrixXd>(J, false).eigenvalues();
+  return eigenvalues.real().maxCoeff();
+}
+
+}  // namespace kernelsweep

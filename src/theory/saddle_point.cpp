@@ -1,0 +1,156 @@
+#include "theory/saddle_point.hpp"
+
+#include <Eigen/Cholesky>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
+
+#include "theory/branch_solvers.hpp"
+#include "theory/kernel_structure.hpp"
+
+namespace kernelsweep {
+
+std::string to_string(BranchChoice choice) {
+  switch (choice) {
+    case BranchChoice::automatic: return "auto";
+    case BranchChoice::symmetric: return "symmetric";
+    case BranchChoice::broken: return "broken";
+  }
+  return "unknown";
+}
+
+std::string to_string(SolveStatus status) {
+  switch (status) {
+    case SolveStatus::converged: return "converged";
+    case SolveStatus::not_converged: return "not_converged";
+    case SolveStatus::failed: return "failed";
+  }
+  return "unknown";
+}
+
+void check_well_posed(const TheoryProblem& problem) {
+  const KernelStructure s(problem.network, problem.data);
+  Eigen::LLT<Eigen::MatrixXd> llt(s.linear_prior_kernel());
+  if (llt.info() != Eigen::Success)
+    throw std::invalid_argument(
+        "K is not positive definite at the prior kernel (inputs at t=0 span fewer than P "
+        "dimensions: check task.D >= task.P and model.u, model.w > 0)");
+}
+
+void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& problem,
+                        TheorySummary* summary) {
+  *summary = TheorySummary{};
+  try {
+    check_well_posed(problem);
+  } catch (const std::invalid_argument& e) {
+    summary->status = SolveStatus::failed;
+    summary->message = e.what();
+    return;
+  }
+  const KernelStructure s(problem.network, problem.data);
+  const bool linear = problem.network.activation == Activation::linear;
+
+  BranchSolution symmetric =
+      linear ? solve_linear_symmetric(s, options) : solve_erf_branch(s, options, false);
+  summary->branches.push_back(symmetric);
+
+  std::string no_broken_reason;
+  if (options.branch != BranchChoice::symmetric) {
+    if (linear) {
+      auto broken = solve_linear_broken(s, options, symmetric, &no_broken_reason);
+      if (broken) summary->branches.push_back(*broken);
+    } else if (problem.network.architecture == Architecture::dnn) {
+      no_broken_reason = "the DNN has no temporal coherence (q = 0 identically)";
+    } else if (!s.has_sign_symmetry()) {
+      no_broken_reason = "the task has no W -> -W symmetry";
+    } else {
+      BranchSolution broken = solve_erf_branch(s, options, true);
+      if (broken.status != SolveStatus::failed && std::abs(broken.q) > 4.0 * broken.q_stderr) {
+        summary->branches.push_back(broken);
+      } else {
+        std::ostringstream msg;
+        msg << "the seeded iteration returned to q = " << broken.q << " +- " << broken.q_stderr
+            << " (within 4 Monte-Carlo errors of 0): lam is below lambda_c or too close to it";
+        no_broken_reason = msg.str();
+      }
+    }
+  }
+
+  int selected = 0;
+  if (options.branch == BranchChoice::broken) {
+    if (summary->branches.size() < 2) {
+      summary->status = SolveStatus::failed;
+      summary->message = "no broken branch: " + no_broken_reason;
+      return;
+    }
+    selected = 1;
+  } else if (options.branch == BranchChoice::automatic && summary->branches.size() == 2 &&
+             summary->branches[1].status != SolveStatus::failed &&
+             (summary->branches[0].status == SolveStatus::failed ||
+              summary->branches[1].free_energy < summary->branches[0].free_energy)) {
+    selected = 1;
+  }
+  summary->selected = selected;
+  const BranchSolution& chosen = summary->branches[static_cast<std::size_t>(selected)];
+  summary->status = chosen.status;
+  std::ostringstream msg;
+  msg << chosen.name << " branch";
+  if (options.branch == BranchChoice::automatic)
+    msg << (summary->branches.size() == 2 ? " (lowest free energy)" : " (the only branch)");
+  if (!chosen.message.empty()) msg << ": " << chosen.message;
+  if (!no_broken_reason.empty() && options.branch != BranchChoice::symmetric)
+    msg << "; no broken branch: " << no_broken_reason;
+  summary->message = msg.str();
+  if (chosen.status == SolveStatus::failed) return;
+  summary->generalization_error = generalization_error(problem.data, chosen.f);
+
+  if (options.landau) {
+    if (!linear || problem.network.architecture != Architecture::rnn || problem.data.T < 2) {
+      summary->landau = LandauCurve{{}, {}, "the Landau curve needs a linear RNN with T >= 2"};
+    } else {
+      const BranchSolution* broken = summary->branches.size() == 2 ? &summary->branches[1] : nullptr;
+      summary->landau = linear_landau_curve(s, options, summary->branches[0], broken);
+    }
+  }
+}
+
+std::string TheorySummary::report() const {
+  std::ostringstream out;
+  out << "kernel theory: " << to_string(status) << "\n  " << message << "\n";
+  if (branches.empty()) return out.str();
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-3s %-10s %-14s %-24s %-24s %-10s %s\n", "", "branch",
+                "status", "q", "free energy F", "residual", "iterations");
+  out << line;
+  for (std::size_t i = 0; i < branches.size(); ++i) {
+    const auto& b = branches[i];
+    char q[64], F[64];
+    if (b.C_stderr.size() > 0) {
+      std::snprintf(q, sizeof q, "%.6g +- %.2g", b.q, b.q_stderr);
+      std::snprintf(F, sizeof F, "%.8g +- %.2g", b.free_energy, b.free_energy_stderr);
+    } else {
+      std::snprintf(q, sizeof q, "%.10g", b.q);
+      std::snprintf(F, sizeof F, "%.12g", b.free_energy);
+    }
+    std::snprintf(line, sizeof line, "  %-3s %-10s %-14s %-24s %-24s %-10.2e %d\n",
+                  static_cast<int>(i) == selected ? "*" : "", b.name.c_str(),
+                  to_string(b.status).c_str(), q, F, b.residual, b.iterations);
+    out << line;
+  }
+  if (selected >= 0 && status != SolveStatus::failed) {
+    out << "  generalization error: " << generalization_error << "\n";
+    const auto& f = solution().f;
+    out << "  outputs f (mu = t*P + p):";
+    for (Eigen::Index i = 0; i < f.size(); ++i) out << ' ' << f(i);
+    out << "\n";
+  }
+  if (landau) {
+    out << "  Landau curve F(q): " << landau->q.size() << " points";
+    if (!landau->message.empty()) out << " (" << landau->message << ")";
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace kernelsweep

@@ -1,0 +1,74 @@
+#pragma once
+// The kernel-theory saddle point of one grid point (THEORY.md section 3), Ceres-style:
+//   TheorySummary summary;  solve_saddle_point(options, problem, &summary);  summary.report();
+// Solves the symmetric branch and, where the W -> -W symmetry allows it, the broken branch;
+// selects by free energy (or as asked), and optionally computes the Landau curve F(q).
+#include <Eigen/Core>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/network_spec.hpp"
+#include "model/task.hpp"
+
+namespace kernelsweep {
+
+enum class BranchChoice { automatic, symmetric, broken };
+enum class SolveStatus { converged, not_converged, failed };
+std::string to_string(BranchChoice choice);
+std::string to_string(SolveStatus status);
+
+struct TheoryOptions {
+  BranchChoice branch = BranchChoice::automatic;
+  double tolerance = 1e-12;   // relative fixed-point residual |Phi(C) - C|_F / |C|_F (linear)
+  int max_iterations = 400;   // fixed-point iterations (linear) / Monte-Carlo iterations (erf)
+  int samples = 4000;         // erf: elliptical-slice chains
+  std::uint64_t seed = 1;     // erf: Monte-Carlo stream
+  std::uint64_t point_index = 0;  // grid point, part of every random stream's key
+  bool landau = false;
+};
+
+struct TheoryProblem {
+  NetworkSpec network;
+  Dataset data;
+};
+
+struct BranchSolution {
+  std::string name;  // "symmetric" | "broken"
+  SolveStatus status = SolveStatus::failed;
+  std::string message;
+  Eigen::MatrixXd C, H;
+  Eigen::MatrixXd C_stderr, H_stderr;  // erf: Monte-Carlo standard errors; empty for linear
+  Eigen::VectorXd f;                   // posterior-mean outputs at every mu
+  double q = 0.0, q_stderr = 0.0;
+  double free_energy = 0.0, free_energy_stderr = 0.0;
+  double residual = 0.0;
+  int iterations = 0;
+};
+
+struct LandauCurve {
+  std::vector<double> q, F;
+  std::string message;  // why the curve stops early, if it does
+};
+
+struct TheorySummary {
+  SolveStatus status = SolveStatus::failed;
+  std::string message;
+  std::vector<BranchSolution> branches;  // symmetric first
+  int selected = -1;
+  double generalization_error = 0.0;
+  std::optional<LandauCurve> landau;
+
+  const BranchSolution& solution() const { return branches.at(static_cast<std::size_t>(selected)); }
+  std::string report() const;  // a human-readable, multi-line summary
+};
+
+void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& problem,
+                        TheorySummary* summary);
+
+// Throws std::invalid_argument if the problem cannot be posed (e.g. K not positive definite at the
+// prior: inputs of rank < P). Called by solve_saddle_point; exposed for configuration checks.
+void check_well_posed(const TheoryProblem& problem);
+
+}  // namespace kernelsweep
