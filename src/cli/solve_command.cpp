@@ -1,0 +1,37 @@
+// kernelsweep solve POINT.yaml: the kernel theory (and later SGLD) of one grid point.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/json_output.hpp"
+#include "sweep/point_config.hpp"
+#include "theory/saddle_point.hpp"
+
+namespace kernelsweep::cli {
+
+int run_solve(const Arguments& argv) {
+  ConfigArguments args;
+  parse_config_command(argv, config_options(args), "solve");
+  const PointConfig config = load_point_config(args.config_path, args.overrides);
+  const TheoryProblem problem{config.model, make_dataset(config)};
+  try {
+    check_well_posed(problem);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(args.config_path + ": " + e.what());
+  }
+  nlohmann::json out;
+  out["config"] = to_json(config);
+  int exit_code = kExitOk;
+  if (config.theory_enabled) {
+    TheorySummary summary;
+    solve_saddle_point(config.theory, problem, &summary);
+    out["theory"] = to_json(summary);
+    if (summary.status == SolveStatus::failed) exit_code = kExitFailed;
+    if (!args.json) std::cout << summary.report();
+  } else if (!args.json) {
+    std::cout << "theory disabled (theory.enabled = false)\n";
+  }
+  if (args.json) std::cout << out.dump() << "\n";
+  return exit_code;
+}
+
+}  // namespace kernelsweep::cli
