@@ -16,32 +16,37 @@ namespace kernelsweep {
 
 struct SgldReplicaResult {
   int replica = 0;
-  bool failed = false;   // divergence (NaN/inf energy): message suggests a smaller eta
+  bool failed = false;  // divergence (NaN/inf energy): message suggests a smaller eta
   std::string message;
   Eigen::MatrixXd H, C;  // time averages after burn-in of (1/N) h h^T and (1/N) phi phi^T, M x M
   Eigen::VectorXd f;     // time-averaged outputs f_mu
   double q = 0.0;        // time average of q_exp
   double abs_q = 0.0;    // time average of |q_exp|
   Eigen::VectorXd outlier_eigenvalue;  // largest-|Re| eigenvalue's real part: RNN 1 entry, DNN T-1
-  double bulk_radius = 0.0;            // median |eigenvalue| of the final W (RNN) / mean over layers
-  std::vector<double> energy_trace;    // if record_trace: energy at every measurement
+  // sqrt(2) * median |eigenvalue| of the final W (RNN) / mean over layers: the circular-law radius
+  // (~sqrt(w)), since the median modulus of a uniform disk is R / sqrt(2).
+  double bulk_radius = 0.0;
+  std::vector<double> energy_trace;  // if record_trace: energy at every measurement
   long long steps = 0;
   double seconds = 0.0;
 };
 
 struct SgldSummary {
-  std::string status = "failed";  // "ok" | "failed"
+  std::string status = "failed";  // "ok" | "failed" (any replica diverged)
   std::string message;
   int replicas = 0;
   double q_mean = 0.0, q_stderr = 0.0, abs_q_mean = 0.0;
   Eigen::MatrixXd H, C, H_stderr;  // replica means and standard error of H
   Eigen::VectorXd f;
   double generalization_error = 0.0;
-  Eigen::VectorXd outlier_eigenvalue;  // replica mean, per layer for the DNN
+  // replica mean of |largest-|Re| eigenvalue| (each replica picks the sign of the broken phase at
+  // random), per layer for the DNN
+  Eigen::VectorXd outlier_eigenvalue;
   double bulk_radius = 0.0;
-  double cka_H = 0.0, cka_C = 0.0;     // against the theory kernels; NaN without theory
+  double cka_H = 0.0, cka_C = 0.0;                // against the theory kernels; NaN without theory
   std::vector<std::vector<double>> energy_trace;  // per replica, if recorded
   double steps_per_second = 0.0;
+  int failed_replicas = 0;  // replicas: the ones that did not fail and enter the statistics
 };
 
 SgldReplicaResult run_sgld_replica(const SgldOptions& options, const NetworkSpec& network,
