@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# tools/submit --dry-run against the documented templates (slurm/*.sbatch): options rendered as
+# #SBATCH lines, paths quoted so that bash reads them back exactly, the chain's sbatch commands,
+# bad options rejected with one line on stderr and exit 2. Then the rendered job script itself is
+# run outside SLURM with stub srun/mpirun/scontrol and a stub kernelsweep, to check its logic:
+# fresh run vs --resume, requeue on exit 75 up to --max-requeue, "already complete" exits at once,
+# and the batch shell forwarding the warning signal to mpirun.
+# Needs no SLURM.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+submit="$repo/tools/submit"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+checks=0
+pass() { checks=$((checks + 1)); }
+fail() { checks=$((checks + 1)); failures=$((failures + 1)); echo "FAIL: $*" >&2; }
+expect() { local what=$1; shift; if "$@"; then pass; else fail "$what"; fi; }
+
+# A directory and files whose names need quoting: spaces, a single and a double quote, a dollar.
+dir="$work/runs with space/it's \"q\" \$HOME"
+mkdir -p "$dir"
+sweep="$dir/my sweep.yaml"
+out="$dir/phase diagram.h5"
+echo "name: test" >"$sweep"
+bin="$dir/bin dir/kernelsweep"
+mkdir -p "$(dirname "$bin")"
+printf '#!/bin/sh\nexit 0\n' >"$bin"
+chmod +x "$bin"
+
+render() { "$submit" "$@" --dry-run; }
+
+# ---- 1. single node, srun, every option rendered ----
+r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --ntasks 3 --time 01:30:00 --partition short \
+  --account proj-42 --chain 2 --warn 240 --grace 60 --max-requeue 4 --retry-failed --fail-fast --yes \
+  --sbatch-option=--qos=long)
+rc=$?
+expect "dry run exits 0 (got $rc)" [ "$rc" -eq 0 ]
+has() { grep -qxF -- "$1" <<<"$r" || { fail "rendered script lacks line: $1"; return 1; }; pass; }
+has "#SBATCH --job-name=ks-phase_diagram"
+has "#SBATCH --nodes=1"
+has "#SBATCH --ntasks=3"
+has "#SBATCH --time=01:30:00"
+has "#SBATCH --partition=short"
+has "#SBATCH --account=proj-42"
+has "#SBATCH --signal=USR1@240"
+has "#SBATCH --output=ks-phase_diagram-%j.out"
+has "#SBATCH --qos=long"
+has "#SBATCH --requeue"
+has "#SBATCH --open-mode=append"
+has "KS_LAUNCHER=srun"
+has "KS_MAX_REQUEUE=4"
+has "KS_RESUME=0"
+has "KS_RUN_OPTIONS=(--grace 60 --retry-failed --fail-fast --yes)"
+expect "single-node template used" grep -q "kernelsweep sweep job, one node" <<<"$r"
+expect "no placeholder left" bash -c '! grep -q "@[A-Z_]*@" <<<"$1"' _ "$r"
+
+script=$(sed -n '/^#!\/bin\/bash$/,/^exit "\$rc"$/p' <<<"$r")
+expect "script is valid bash" bash -n <(echo "$script")
+# Every #SBATCH line precedes the first command (sbatch stops reading directives there), and the
+# first command is the trap (a requeued run must trap the warning before anything else).
+first_cmd=$(grep -nvE '^[[:space:]]*(#|$)' <<<"$script" | head -n1)
+last_sbatch=$(grep -n '^#SBATCH' <<<"$script" | tail -n1 | cut -d: -f1)
+expect "first command is the trap, got: $first_cmd" grep -q "^[0-9]*:trap 'ks_forward USR1' USR1" <<<"$first_cmd"
+expect "all #SBATCH lines before the first command" [ "$last_sbatch" -lt "${first_cmd%%:*}" ]
+
+# The settings read back by bash are exactly the absolute paths given.
+settings=$(sed -n '/^# ---- settings/,/^$/p' <<<"$script")
+eval "$settings"
+expect "KS_SWEEP round-trips: $KS_SWEEP" [ "$KS_SWEEP" = "$sweep" ]
+expect "KS_OUT round-trips: $KS_OUT" [ "$KS_OUT" = "$out" ]
+expect "KS_BIN round-trips: $KS_BIN" [ "$KS_BIN" = "$bin" ]
+
+# The submission: the first job, then 2 chained jobs with afterany dependencies and --resume.
+subs=$(grep '^# sbatch' <<<"$r")
+expect "3 sbatch commands" [ "$(wc -l <<<"$subs")" -eq 3 ]
+first=$(sed -n 1p <<<"$subs"); second=$(sed -n 2p <<<"$subs"); third=$(sed -n 3p <<<"$subs")
+args_of() { eval "set -- ${1#\# }"; printf '%s|' "$@"; }
+expect "first: $first" [ "$(args_of "$first")" = "sbatch|--parsable|$out.sbatch|" ]
+expect "second: $second" [ "$(args_of "$second")" = "sbatch|--parsable|--dependency=afterany:<job 1>|$out.sbatch|--resume|" ]
+expect "third: $third" [ "$(args_of "$third")" = "sbatch|--parsable|--dependency=afterany:<job 2>|$out.sbatch|--resume|" ]
+expect "dry run writes no script" [ ! -e "$out.sbatch" ]
+
+# ---- 2. mpirun: the batch shell gets the signal (B:) ----
+r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --launcher mpirun --time 2:00:00)
+has "#SBATCH --signal=B:USR1@300"
+has "KS_LAUNCHER=mpirun"
+has "KS_RUN_OPTIONS=(--grace 100)"
+has "#SBATCH --ntasks=2"
+expect "no chain by default" [ "$(grep -c '^# sbatch' <<<"$r")" -eq 1 ]
+# Short limits: the warning defaults to half the limit.
+r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --time 4)
+has "#SBATCH --signal=USR1@120"
+has "#SBATCH --time=4"
+
+# ---- 3. multi node ----
+r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --nodes 4 --ntasks 64 --time 1-00:00:00)
+has "#SBATCH --nodes=4"
+has "#SBATCH --ntasks=64"
+has "#SBATCH --ntasks-per-node=16"
+has "#SBATCH --time=1-00:00:00"
+expect "multi-node template used" grep -q "kernelsweep sweep job, several nodes" <<<"$r"
+# The two templates share the job part verbatim.
+body() { sed -n '/^# ---- the job/,$p' "$1"; }
+expect "templates share the job body" diff <(body "$repo/slurm/single-node.sbatch") <(body "$repo/slurm/multi-node.sbatch")
+
+# ---- 4. bad options: exit 2, one line on stderr naming the problem, nothing on stdout ----
+reject() {  # expected-substring args...
+  local want=$1; shift
+  local o e rc
+  o=$("$submit" "$@" 2>"$work/err"); rc=$?
+  e=$(cat "$work/err")
+  if [ "$rc" -ne 2 ]; then fail "exit $rc, not 2, for: $*"; return; fi
+  if [ -n "$o" ]; then fail "stdout not empty for: $*"; return; fi
+  if [ "$(wc -l <<<"$e")" -ne 1 ] || [[ "$e" != "tools/submit: error: "* ]]; then fail "not one error line for: $* -> $e"; return; fi
+  if [[ "$e" != *"$want"* ]]; then fail "error for $* does not mention '$want': $e"; return; fi
+  pass
+}
+base=("$sweep" --out "$out" --kernelsweep "$bin" --dry-run)
+reject "unknown option '--bogus'" "${base[@]}" --bogus
+reject "unknown option '-x'" "${base[@]}" -x
+reject "--nodes" "${base[@]}" --nodes 0
+reject "--nodes" "${base[@]}" --nodes two
+reject "--ntasks" "${base[@]}" --ntasks -3
+reject "fewer than --nodes" "${base[@]}" --nodes 4 --ntasks 2
+reject "--time" "${base[@]}" --time 1:2:3:4
+reject "--time" "${base[@]}" --time 2h
+reject "--time" "${base[@]}" --time 00:61:00
+reject "1-minute" "${base[@]}" --time 0:30
+reject "--launcher" "${base[@]}" --launcher ssh
+reject "--partition" "${base[@]}" --partition "a b"
+reject "--account" "${base[@]}" --account "x;rm"
+reject "--chain" "${base[@]}" --chain -1
+reject "--chain needs a value" "${base[@]}" --chain
+reject "--warn" "${base[@]}" --time 10 --warn 400
+reject "--grace" "${base[@]}" --warn 100 --grace 100
+reject "exclude each other" "${base[@]}" --resume --force
+reject "given twice" "${base[@]}" --time 10 --time 20
+reject "--sbatch-option" "${base[@]}" "--sbatch-option=--comment=a b"
+reject "--out FILE is required" "$sweep" --kernelsweep "$bin" --dry-run
+reject "exactly one SWEEP.yaml" --out "$out" --kernelsweep "$bin" --dry-run
+reject "exactly one SWEEP.yaml" "$sweep" "$sweep" --out "$out" --kernelsweep "$bin" --dry-run
+reject "does not exist" "$dir/missing.yaml" --out "$out" --kernelsweep "$bin" --dry-run
+reject "does not exist" "${base[@]/#$out/$dir/no such dir/x.h5}"
+reject "not an executable" "$sweep" --out "$out" --kernelsweep "$dir/nope" --dry-run
+touch "$out"
+reject "--resume to continue" "${base[@]}"
+expect "--resume accepted on an existing file" "$submit" "${base[@]}" --resume >/dev/null
+r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --resume)
+has "KS_RESUME=1"
+rm -f "$out"
+
+# ---- 5. the job script's logic, outside SLURM ----
+# Stubs: srun/mpirun exec the command (so signals reach it as they reach a rank); scontrol logs.
+stubs="$work/stubs"
+mkdir -p "$stubs"
+cat >"$stubs/srun" <<'EOF'
+#!/bin/bash
+echo "srun $*" >>"$STUB_LOG"
+while [[ "$1" == --* ]]; do shift; done
+exec "$@"
+EOF
+cat >"$stubs/mpirun" <<'EOF'
+#!/bin/bash
+echo "mpirun root_ok=${OMPI_ALLOW_RUN_AS_ROOT:-0} $*" >>"$STUB_LOG"
+exec "$@"
+EOF
+cat >"$stubs/scontrol" <<'EOF'
+#!/bin/bash
+echo "scontrol $*" >>"$STUB_LOG"
+EOF
+# Stub kernelsweep: `status F --json` says complete iff F contains "complete"; `run` logs its
+# arguments and exits with $STUB_RC, or (STUB_RC=wait) waits for SIGUSR1 and exits 75.
+cat >"$bin" <<'EOF'
+#!/bin/bash
+if [ "$1" = status ]; then
+  if grep -q complete "$2"; then p=0; else p=3; fi
+  if grep -q failed "$2"; then f=2; else f=0; fi
+  echo '{"attributes":{"x":"{\"pending\":0}"},"counts":{"done":5,"failed":'$f',"not_converged":0,"pending":'$p'},"file":"x"}'
+  exit 0
+fi
+printf 'run:' >>"$STUB_LOG"; printf ' [%s]' "$@" >>"$STUB_LOG"; echo >>"$STUB_LOG"
+if [ "$STUB_RC" = wait ]; then
+  trap 'echo "kernelsweep got USR1" >>"$STUB_LOG"; exit 75' USR1
+  echo ready >"$STUB_LOG.ready"
+  for _ in $(seq 1 100); do sleep 0.1; done
+  exit 9
+fi
+exit "$STUB_RC"
+EOF
+chmod +x "$stubs"/* "$bin"
+export STUB_LOG="$work/stub.log"
+"$submit" "$sweep" --out "$out" --kernelsweep "$bin" --max-requeue 2 --dry-run |
+  sed -n '/^#!\/bin\/bash$/,/^exit "\$rc"$/p' >"$work/job.sh"
+"$submit" "$sweep" --out "$out" --kernelsweep "$bin" --launcher mpirun --dry-run |
+  sed -n '/^#!\/bin\/bash$/,/^exit "\$rc"$/p' >"$work/job-mpirun.sh"
+job() {  # restart-count stub-rc script [args] -> exit code; log in $STUB_LOG
+  local restarts=$1 stub_rc=$2 script=$3; shift 3
+  : >"$STUB_LOG"
+  (cd "$work" && PATH="$stubs:$PATH" SLURM_JOB_ID=4242 SLURM_RESTART_COUNT=$restarts STUB_RC=$stub_rc \
+    bash "$script" "$@" >"$work/job.out" 2>&1)
+}
+q() { printf '[%s]' "$@"; }
+job 0 0 "$work/job.sh"; rc=$?
+expect "fresh run: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+expect "fresh run: srun --mpi=pmix" grep -q '^srun --mpi=pmix' "$STUB_LOG"
+expect "fresh run: no --resume: $(cat "$STUB_LOG")" grep -qxF "run: [run] $(q "$sweep") [--out] $(q "$out") [--grace] [100]" "$STUB_LOG"
+echo partial >"$out"
+job 1 75 "$work/job.sh"; rc=$?
+expect "requeued run resumes: $(cat "$STUB_LOG")" grep -qxF "run: [run] $(q "$sweep") [--out] $(q "$out") [--resume] [--grace] [100]" "$STUB_LOG"
+expect "exit 75 -> scontrol requeue 4242" grep -qxF "scontrol requeue 4242" "$STUB_LOG"
+expect "exit 75 passed on (got $rc)" [ "$rc" -eq 75 ]
+job 2 75 "$work/job.sh"; rc=$?
+expect "no requeue past --max-requeue" bash -c '! grep -q scontrol "$1"' _ "$STUB_LOG"
+expect "exit 75 without requeue (got $rc)" [ "$rc" -eq 75 ]
+job 0 75 "$work/job.sh" --resume; rc=$?
+expect "chained job resumes" grep -qF "[--resume]" "$STUB_LOG"
+job 0 1 "$work/job.sh" --resume; rc=$?
+expect "failed points: exit 1, no requeue (got $rc)" bash -c '[ "$1" -eq 1 ] && ! grep -q scontrol "$2"' _ "$rc" "$STUB_LOG"
+echo complete >"$out"
+job 0 0 "$work/job.sh" --resume; rc=$?
+expect "complete sweep: exit 0 without running (got $rc): $(cat "$STUB_LOG")" bash -c '[ "$1" -eq 0 ] && ! grep -q "^run:" "$2" && ! grep -q srun "$2"' _ "$rc" "$STUB_LOG"
+expect "complete sweep: says so" grep -q "already complete" "$work/job.out"
+echo "complete failed" >"$out"
+"$submit" "$sweep" --out "$out" --kernelsweep "$bin" --resume --retry-failed --dry-run |
+  sed -n '/^#!\/bin\/bash$/,/^exit "\$rc"$/p' >"$work/job-retry.sh"
+job 0 0 "$work/job-retry.sh" --resume; rc=$?
+expect "--retry-failed: a sweep with failed points is not complete: $(cat "$STUB_LOG")" grep -qF "[--resume] [--grace] [100] [--retry-failed]" "$STUB_LOG"
+job 0 0 "$work/job.sh" --resume; rc=$?
+expect "without --retry-failed: failed points do not keep it running" bash -c '! grep -q "^run:" "$1"' _ "$STUB_LOG"
+rm -f "$out"
+job 0 0 "$work/job.sh" --resume; rc=$?
+expect "chained job without a file starts it: $(cat "$STUB_LOG")" grep -qxF "run: [run] $(q "$sweep") [--out] $(q "$out") [--grace] [100]" "$STUB_LOG"
+
+# mpirun: the batch shell gets SIGUSR1 (B:USR1) and forwards it to mpirun; the job requeues.
+: >"$STUB_LOG"; rm -f "$STUB_LOG.ready"
+(cd "$work" && PATH="$stubs:$PATH" SLURM_JOB_ID=77 SLURM_RESTART_COUNT=0 STUB_RC=wait \
+  exec bash "$work/job-mpirun.sh" >"$work/job.out" 2>&1) &
+shell=$!
+for _ in $(seq 1 100); do [ -e "$STUB_LOG.ready" ] && break; sleep 0.1; done
+kill -USR1 "$shell"
+wait "$shell"; rc=$?
+expect "mpirun job: batch shell survived USR1 and passed on 75 (got $rc): $(cat "$work/job.out")" [ "$rc" -eq 75 ]
+expect "mpirun job: signal forwarded to the ranks" grep -qxF "kernelsweep got USR1" "$STUB_LOG"
+expect "mpirun job: requeued" grep -qxF "scontrol requeue 77" "$STUB_LOG"
+if [ "$(id -u)" -eq 0 ]; then
+  expect "mpirun as root: OMPI_ALLOW_RUN_AS_ROOT set" grep -q '^mpirun root_ok=1' "$STUB_LOG"
+fi
+
+echo "submit_dry_run_test: $((checks - failures)) passed, $failures failed"
+[ "$failures" -eq 0 ]
