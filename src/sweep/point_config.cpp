@@ -241,7 +241,7 @@ PointConfig parse_point_config(const YAML::Node& root) {
       "branch", BranchChoice::automatic,
       {{"auto", BranchChoice::automatic}, {"symmetric", BranchChoice::symmetric}, {"broken", BranchChoice::broken}});
   c.theory.tolerance = theory.real("tolerance", 1e-12, 0.0, true, 1.0);
-  const int default_iterations = c.model.activation == Activation::linear ? 400 : 100;
+  const int default_iterations = c.model.activation == Activation::linear ? 400 : 200;
   c.theory.max_iterations = static_cast<int>(theory.integer("max_iterations", default_iterations, 1, 10000000));
   c.theory.samples = static_cast<int>(theory.integer("samples", 4000, 40, 100000000));
   c.theory.seed = static_cast<std::uint64_t>(theory.integer("seed", 1, 0, std::numeric_limits<long long>::max()));

@@ -9,6 +9,7 @@
 
 #include "theory/branch_solvers.hpp"
 #include "theory/elliptical_slice_sampler.hpp"
+#include "theory/linear_saddle_point.hpp"
 
 namespace kernelsweep {
 
@@ -81,48 +82,77 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
     b.message = "K(C) is not positive definite at the prior kernel";
     return b;
   }
-  KernelStructure::Readout readout = s.readout(C, 1.0);
-  Eigen::MatrixXd C_hat = readout.tilt;
+  KernelStructure::Readout readout = s.readout(C, 0.0);
   sampler.draw_from_prior(L);
-
-  const int iterations = std::max(10, options.max_iterations);
-  const int settle = (2 * iterations) / 5;          // damped, G = K^-1 H K^-1 - K^-1
-  const int by_parts = settle + iterations / 5;     // damped, G by integration by parts
-  for (int k = 0; k < iterations; ++k) {
-    const Eigen::MatrixXd K = s.prior_covariance(C);
+  // State (C, H) as in the linear iteration (where H = C): C_hat is a function of the state,
+  // C_hat = w Sh^T(K^{-1} H K^{-1} - K^{-1}) + tilt(C); sampling at C_hat gives new moments.
+  // Damping the moments (not C_hat) averages the Monte-Carlo noise of the K^{-1} H K^{-1} term.
+  Eigen::MatrixXd H = s.prior_covariance(C);
+  Eigen::MatrixXd C_hat = Eigen::MatrixXd::Zero(M, M);
+  const auto tilt_of = [&](const Eigen::MatrixXd& Cs, const Eigen::MatrixXd& Hs, double amplitude,
+                           Eigen::MatrixXd* L_out, Eigen::MatrixXd* C_hat_out) {
+    const Eigen::MatrixXd K = s.prior_covariance(Cs);
     Eigen::LLT<Eigen::MatrixXd> k_llt(K);
-    readout = s.readout(C, 1.0);
-    if (k_llt.info() != Eigen::Success || !readout.ok) {
+    readout = s.readout(Cs, amplitude);
+    if (k_llt.info() != Eigen::Success || !readout.ok) return false;
+    *L_out = k_llt.matrixL();
+    const Eigen::MatrixXd K_inv = k_llt.solve(I);
+    *C_hat_out = w * s.shift_transpose(K_inv * Hs * K_inv - K_inv) + readout.tilt;
+    project(s, project_odd, *C_hat_out);
+    return C_hat_out->allFinite();
+  };
+
+  // Damping: the map has a stiff readout mode with a large negative Jacobian eigenvalue mu at
+  // strong signal, stable only for a < 2 / (1 - mu). Estimate mu from the linear theory of the same
+  // network (erf ~ linear where it matters) and keep |1 - a + a mu| <= 1/2.
+  double damping = 0.5;
+  {
+    NetworkSpec linear_network = s.network();
+    linear_network.activation = Activation::linear;
+    const KernelStructure linear(linear_network, s.data());
+    const BranchSolution surrogate = solve_linear_symmetric(linear, options);
+    if (surrogate.status != SolveStatus::failed) {
+      const double mu = even_sector_stiffness(linear, surrogate.C, 1.0);
+      if (std::isfinite(mu) && mu < 0.0) damping = std::min(0.5, 1.5 / (1.0 - mu));
+    }
+  }
+  // The broken branch leaves the symmetric point along a weakly unstable mode: twice the budget.
+  const int iterations = std::max(10, options.max_iterations) * (broken_seed ? 2 : 1);
+  const int settle = iterations / 2;
+  // The signal is ramped up over the first half of the settling phase (continuation in the target
+  // amplitude), so that the chains, which lag a few sweeps behind, never face a sudden tilt.
+  const int ramp = std::max(1, settle / 2);
+  for (int k = 0; k < iterations; ++k) {
+    const double amplitude = std::min(1.0, double(k + 1) / ramp);
+    if (!tilt_of(C, H, amplitude, &L, &C_hat)) {
       b.status = SolveStatus::failed;
-      b.message = "K(C) or v C_SS + kappa I lost positive definiteness at iteration " + std::to_string(k);
+      b.message = "K(C) or v C_SS + kappa I lost positive definiteness (or C_hat became non-finite) "
+                  "at Monte-Carlo iteration " + std::to_string(k);
       return b;
     }
-    L = k_llt.matrixL();
-    sampler.sweep(L, C_hat, 1);
+    sampler.sweep(L, C_hat, 2);
     const SingleSiteMoments m = sampler.measure(C_hat, 2);
-    Eigen::MatrixXd G;
-    if (k < settle) {
-      const Eigen::MatrixXd K_inv = k_llt.solve(I);
-      G = K_inv * m.H * K_inv - K_inv;
-    } else {
-      G = m.G_by_parts;
+    // Robbins-Monro after settling: the step shrinks like 1/k, averaging the noise away.
+    const double a = k < settle ? damping : damping / (damping * (k - settle) + 1.0);
+    // Once settled, H comes from the integration-by-parts G (H = K + K G K), which is far less
+    // noisy than the direct h h^T average; used from the start it can make the iteration diverge.
+    Eigen::MatrixXd H_estimate = m.H;
+    if (k >= settle) {
+      const Eigen::MatrixXd K = L * L.transpose();
+      H_estimate = K + K * m.G_by_parts * K;
     }
-    Eigen::MatrixXd C_hat_new = w * s.shift_transpose(G) + readout.tilt;
-    const double a = k < by_parts ? 0.5 : 1.0 / (k - by_parts + 2);
     C = (1.0 - a) * C + a * m.C;
-    C_hat = (1.0 - a) * C_hat + a * C_hat_new;
+    H = (1.0 - a) * H + a * H_estimate;
     project(s, project_odd, C);
-    project(s, project_odd, C_hat);
+    project(s, project_odd, H);
   }
-
-  // Final evaluation at the averaged fixed point, with error bars.
-  const Eigen::MatrixXd K = s.prior_covariance(C);
-  if (!cholesky(K, &L)) {
+  if (!tilt_of(C, H, 1.0, &L, &C_hat)) {
     b.status = SolveStatus::failed;
     b.message = "K(C) is not positive definite at the final iterate";
     return b;
   }
-  readout = s.readout(C, 1.0);
+
+  // Final evaluation at the averaged fixed point, with error bars.
   sampler.sweep(L, C_hat, 10);
   SingleSiteMoments m = sampler.measure(C_hat);
   if (project_odd) {
@@ -142,7 +172,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
   b.q_stderr = T >= 2 ? std::sqrt(q_var) / P : 0.0;  // patterns' errors treated as independent
   b.f = s.predictions(m.C, readout);
   b.iterations = iterations;
-  b.residual = (m.C - C).norm() / C.norm();
+  b.residual = std::max((m.C - C).norm() / C.norm(), (m.H - H).norm() / H.norm());
   const double noise = m.C_stderr.norm() / C.norm();
 
   // log Z = int_0^1 <V>_beta d beta, with chains carried from one beta to the next.
@@ -160,7 +190,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
 
   std::ostringstream msg;
   msg << "Monte Carlo with " << options.samples << " chains, " << iterations
-      << " iterations; relative MC error of C " << noise;
+      << " iterations, damping " << damping << "; relative MC error of C " << noise;
   const bool converged = b.residual <= 5.0 * noise + options.tolerance;
   b.status = converged ? SolveStatus::converged : SolveStatus::not_converged;
   if (!converged) msg << "; residual " << b.residual << " exceeds 5 x the MC error";

@@ -251,19 +251,37 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
   return result;
 }
 
-double odd_sector_instability(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {
-  EntryList odd;
+namespace {
+
+// Eigenvalues of the map's Jacobian restricted to the odd-lag (odd = true) or even-lag entries.
+Eigen::VectorXcd sector_spectrum(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude,
+                                 bool odd) {
+  EntryList sector;
   for (const auto& ij : entries_where(s, true))
-    if (s.is_odd_lag(ij.first, ij.second)) odd.push_back(ij);
-  if (odd.empty()) return -std::numeric_limits<double>::infinity();
+    if (s.is_odd_lag(ij.first, ij.second) == odd) sector.push_back(ij);
+  if (sector.empty()) return {};
   const LinearEvaluation e = evaluate_linear(s, C, amplitude);
-  if (!e.ok) return std::numeric_limits<double>::quiet_NaN();
-  const int n = static_cast<int>(odd.size());
+  if (!e.ok) return Eigen::VectorXcd::Constant(1, std::numeric_limits<double>::quiet_NaN());
+  const int n = static_cast<int>(sector.size());
   Eigen::MatrixXd J(n, n);
   for (int j = 0; j < n; ++j)
-    J.col(j) = pack(map_derivative(s, C, e, unit_symmetric(odd[j].first, odd[j].second, s.M())), odd);
-  const Eigen::VectorXcd eigenvalues = Eigen::EigenSolver<Eigen::MatrixXd>(J, false).eigenvalues();
+    J.col(j) = pack(map_derivative(s, C, e, unit_symmetric(sector[j].first, sector[j].second, s.M())),
+                    sector);
+  return Eigen::EigenSolver<Eigen::MatrixXd>(J, false).eigenvalues();
+}
+
+}  // namespace
+
+double odd_sector_instability(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {
+  const Eigen::VectorXcd eigenvalues = sector_spectrum(s, C, amplitude, true);
+  if (eigenvalues.size() == 0) return -std::numeric_limits<double>::infinity();
   return eigenvalues.real().maxCoeff();
+}
+
+double even_sector_stiffness(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {
+  const Eigen::VectorXcd eigenvalues = sector_spectrum(s, C, amplitude, false);
+  if (eigenvalues.size() == 0) return 0.0;
+  return eigenvalues.real().minCoeff();
 }
 
 }  // namespace kernelsweep

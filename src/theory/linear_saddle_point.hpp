@@ -71,4 +71,8 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
 // the symmetric branch is unstable (section 3.2).
 double odd_sector_instability(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude);
 
+// Smallest real part among eigenvalues of the map's Jacobian on even-lag perturbations at C: the
+// stiff readout mode (strongly negative at strong signal) that bounds the usable damping.
+double even_sector_stiffness(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude);
+
 }  // namespace kernelsweep
