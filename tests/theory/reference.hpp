@@ -1,0 +1,140 @@
+#pragma once
+// Independent reference computations for the theory tests, written from THEORY.md with plain loops
+// (no code shared with src/theory), so the tests compare against the specification, not the
+// implementation.
+#include <Eigen/Cholesky>
+#include <Eigen/LU>
+#include <Eigen/Core>
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "model/network_spec.hpp"
+#include "model/task.hpp"
+
+namespace kernelsweep::reference {
+
+inline Eigen::MatrixXd input_kernel(const Dataset& d, bool rnn) {
+  const int M = d.M();
+  Eigen::MatrixXd X = Eigen::MatrixXd::Zero(M, M);
+  for (int t = 0; t < d.T; ++t)
+    for (int s = 0; s < d.T; ++s)
+      for (int p = 0; p < d.P; ++p)
+        for (int q = 0; q < d.P; ++q) {
+          if (!rnn && t != s) continue;
+          double dot = 0.0;
+          for (int k = 0; k < d.D; ++k) dot += d.inputs[t](k, p) * d.inputs[s](k, q);
+          X(t * d.P + p, s * d.P + q) = dot / d.D;
+        }
+  return X;
+}
+
+// K(C)^{(t,p),(s,q)} = w C^{(t-1,p),(s-1,q)} + u X, zero shift term at t=0 or s=0 (DNN: t = s only).
+inline Eigen::MatrixXd prior_covariance(const NetworkSpec& n, const Dataset& d, const Eigen::MatrixXd& C) {
+  const bool rnn = n.architecture == Architecture::rnn;
+  Eigen::MatrixXd K = n.u * input_kernel(d, rnn);
+  for (int t = 1; t < d.T; ++t)
+    for (int s = 1; s < d.T; ++s) {
+      if (!rnn && t != s) continue;
+      for (int p = 0; p < d.P; ++p)
+        for (int q = 0; q < d.P; ++q)
+          K(t * d.P + p, s * d.P + q) += n.w * C((t - 1) * d.P + p, (s - 1) * d.P + q);
+    }
+  return K;
+}
+
+inline Eigen::MatrixXd shift_transpose(const NetworkSpec& n, const Dataset& d, const Eigen::MatrixXd& G) {
+  const bool rnn = n.architecture == Architecture::rnn;
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(d.M(), d.M());
+  for (int t = 0; t + 1 < d.T; ++t)
+    for (int s = 0; s + 1 < d.T; ++s) {
+      if (!rnn && t != s) continue;
+      for (int p = 0; p < d.P; ++p)
+        for (int q = 0; q < d.P; ++q)
+          out(t * d.P + p, s * d.P + q) = G((t + 1) * d.P + p, (s + 1) * d.P + q);
+    }
+  return out;
+}
+
+// Readout groups: RNN one group of all supervised (t,p); DNN one group per supervised layer.
+inline std::vector<std::vector<int>> readout_groups(const NetworkSpec& n, const Dataset& d) {
+  std::vector<std::vector<int>> groups;
+  if (n.architecture == Architecture::rnn) {
+    groups.emplace_back();
+    for (int t : d.supervised_times)
+      for (int p = 0; p < d.P; ++p) groups.back().push_back(t * d.P + p);
+  } else {
+    for (int t : d.supervised_times) {
+      groups.emplace_back();
+      for (int p = 0; p < d.P; ++p) groups.back().push_back(t * d.P + p);
+    }
+  }
+  return groups;
+}
+
+struct Readout {
+  Eigen::MatrixXd tilt;  // v sum_g E r r^T E^T
+  Eigen::VectorXd f;     // posterior-mean outputs
+  double y_dot_r = 0.0;
+};
+
+inline Readout readout(const NetworkSpec& n, const Dataset& d, const Eigen::MatrixXd& C) {
+  Readout out;
+  out.tilt = Eigen::MatrixXd::Zero(d.M(), d.M());
+  out.f = Eigen::VectorXd::Zero(d.M());
+  for (const auto& g : readout_groups(n, d)) {
+    const int m = static_cast<int>(g.size());
+    Eigen::MatrixXd A(m, m);
+    Eigen::VectorXd y(m);
+    for (int a = 0; a < m; ++a) {
+      y(a) = d.targets(g[a] / d.P, g[a] % d.P);
+      for (int b = 0; b < m; ++b) A(a, b) = n.v * C(g[a], g[b]) + (a == b ? n.kappa : 0.0);
+    }
+    const Eigen::VectorXd r = A.inverse() * y;
+    out.y_dot_r += y.dot(r);
+    for (int a = 0; a < m; ++a)
+      for (int b = 0; b < m; ++b) out.tilt(g[a], g[b]) += n.v * r(a) * r(b);
+    // RNN: every mu; DNN: only the group's own layer.
+    for (int mu = 0; mu < d.M(); ++mu) {
+      if (n.architecture == Architecture::dnn && mu / d.P != g[0] / d.P) continue;
+      for (int a = 0; a < m; ++a) out.f(mu) += n.v * C(mu, g[a]) * r(a);
+    }
+  }
+  return out;
+}
+
+// |(K^{-1} - C_hat)^{-1} - C|_F / |C|_F for linear phi: zero exactly at a saddle point.
+inline double linear_fixed_point_defect(const NetworkSpec& n, const Dataset& d, const Eigen::MatrixXd& C) {
+  const Eigen::MatrixXd K = prior_covariance(n, d, C);
+  const Eigen::MatrixXd K_inv = K.inverse();
+  const Eigen::MatrixXd G = K_inv * C * K_inv - K_inv;
+  const Eigen::MatrixXd C_hat = n.w * shift_transpose(n, d, G) + readout(n, d, C).tilt;
+  const Eigen::MatrixXd next = (K_inv - C_hat).inverse();
+  return (next - C).norm() / C.norm();
+}
+
+// NNGP prior kernel by the recursion C = K(C), block row by block row.
+inline Eigen::MatrixXd linear_prior_kernel(const NetworkSpec& n, const Dataset& d) {
+  Eigen::MatrixXd C = Eigen::MatrixXd::Zero(d.M(), d.M());
+  for (int t = 0; t < d.T; ++t) C = prior_covariance(n, d, C);
+  return C;
+}
+
+// Williams (1997): <phi(a) phi(b)> for (a, b) ~ N(0, S), phi = erf(sqrt(pi)/2 .).
+inline Eigen::MatrixXd erf_arcsine(const Eigen::MatrixXd& S) {
+  const double c = std::numbers::pi / 2.0;
+  Eigen::MatrixXd out(S.rows(), S.cols());
+  for (Eigen::Index i = 0; i < S.rows(); ++i)
+    for (Eigen::Index j = 0; j < S.cols(); ++j)
+      out(i, j) = 2.0 / std::numbers::pi *
+                  std::asin(c * S(i, j) / std::sqrt((1.0 + c * S(i, i)) * (1.0 + c * S(j, j))));
+  return out;
+}
+
+inline Eigen::MatrixXd erf_prior_kernel(const NetworkSpec& n, const Dataset& d) {
+  Eigen::MatrixXd C = Eigen::MatrixXd::Zero(d.M(), d.M());
+  for (int t = 0; t < d.T; ++t) C = erf_arcsine(prior_covariance(n, d, C));
+  return C;
+}
+
+}  // namespace kernelsweep::reference
