@@ -199,6 +199,11 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
       dq *= 0.5;
       continue;
     }
+    if (q == 0.0 && r.field >= 0.0) {
+      // The symmetric branch is unstable, so eps < 0 for small q > 0: the step overshot q_broken.
+      dq *= 0.25;
+      continue;
+    }
     C_prev = C;
     q_prev = q;
     field_prev = field;

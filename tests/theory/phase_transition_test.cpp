@@ -110,7 +110,7 @@ TEST(PhaseTransition, StabilityChangesAtCriticalSignal) {
 TEST(PhaseTransition, SquareRootOnset) {
   const double lambda_c = critical_signal();
   std::vector<double> x, y, q2, lam;
-  for (double delta : {1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2}) {
+  for (double delta : {2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3}) {
     const double l = lambda_c * (1.0 + delta);
     const TheorySummary s = solve(Architecture::rnn, l, BranchChoice::broken);
     ASSERT_EQ(s.status, SolveStatus::converged) << s.message;
