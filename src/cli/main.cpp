@@ -17,6 +17,9 @@ const char* kUsage =
     "commands:\n"
     "  solve POINT.yaml [--set key=value ...] [--json]    kernel theory of one grid point\n"
     "  critical POINT.yaml [--lo a --hi b] [--json]       lambda_c by bisection (linear RNN)\n"
+    "  run SWEEP.yaml --out diagram.h5 [--resume] ...     a sweep into one HDF5 file (mpirun -np R)\n"
+    "  status diagram.h5 [--json]                         counts, failures, contributing runs\n"
+    "  export diagram.h5 --format csv|json [--out F]      one row per grid point\n"
     "  --version                                          version and git commit\n";
 
 }  // namespace
@@ -64,6 +67,9 @@ int main(int argc, char** argv) {
   const std::map<std::string, int (*)(const Arguments&)> commands = {
       {"solve", run_solve},
       {"critical", run_critical},
+      {"run", run_run},
+      {"status", run_status},
+      {"export", run_export},
   };
   const auto command = commands.find(args[0]);
   if (command == commands.end()) {

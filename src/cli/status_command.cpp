@@ -1,0 +1,87 @@
+// kernelsweep status diagram.h5 [--json]: counts, failures with messages, contributing runs and
+// SLURM jobs. Reads the file without locking it and layers the journal on top, so it works on a
+// file a run is writing right now and on a damaged file.
+#include <iostream>
+#include <set>
+
+#include "cli/commands.hpp"
+#include "io/results_session.hpp"
+
+namespace po = boost::program_options;
+
+namespace kernelsweep::cli {
+
+int run_status(const Arguments& argv) {
+  std::string path;
+  bool json = false;
+  std::size_t limit = 20;
+  po::options_description options("options");
+  options.add_options()("help,h", "show this help")("file", po::value(&path), "results file (HDF5)")
+      ("json", po::bool_switch(&json), "print one JSON object on stdout")
+      ("failures", po::value(&limit)->default_value(20), "how many failures to list (text output)");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argv).options(options).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << "usage: kernelsweep status diagram.h5 [--json]\n" << options;
+    return kExitOk;
+  }
+  if (path.empty()) throw po::error("status needs a results file");
+  const DiagramSnapshot s = read_snapshot(path, false);
+  if (!s.file_readable && !s.journal_present) {
+    std::cerr << "error: " << s.file_error << "\n";
+    return kExitBadInput;
+  }
+  std::unique_ptr<SweepGrid> grid;
+  try {
+    grid = std::make_unique<SweepGrid>(sweep_spec_from_normalized(s.sweep_yaml, path));
+  } catch (const std::exception&) {
+  }
+  std::map<std::string, std::size_t> counts = {{"pending", 0}, {"done", 0}, {"failed", 0}, {"not_converged", 0}};
+  for (const auto st : s.status) ++counts[to_string(static_cast<PointStatus>(st))];
+  nlohmann::json failures = nlohmann::json::array();
+  for (const auto& [p, r] : s.results)
+    if (r.status == PointStatus::failed || r.status == PointStatus::not_converged)
+      failures.push_back({{"point", p}, {"coordinates", grid ? grid->describe(p) : ""},
+                          {"status", to_string(r.status)}, {"message", r.message}});
+  // Jobs that contributed: distinct SLURM ids over the run rows.
+  nlohmann::json jobs = nlohmann::json::array();
+  std::set<std::string> seen;
+  for (const auto& row : s.runs) {
+    if (!row.is_object() || !row.contains("slurm") || row["slurm"].empty()) continue;
+    const std::string key = row["slurm"].dump();
+    if (seen.insert(key).second) jobs.push_back(row["slurm"]);
+  }
+  std::size_t runs = 0;
+  for (const auto& row : s.runs) runs += row.is_object() && row.value("event", "") == "start";
+  const nlohmann::json out = {{"file", path}, {"file_readable", s.file_readable}, {"file_error", s.file_error},
+                              {"journal", s.journal_present}, {"sweep_hash", s.sweep_hash},
+                              {"sweep_name", grid ? grid->spec().name : ""}, {"points", s.status.size()},
+                              {"counts", counts}, {"failures", failures}, {"runs", runs},
+                              {"run_rows", s.runs}, {"slurm_jobs", jobs}, {"attributes", s.attributes}};
+  if (json) {
+    std::cout << out.dump() << "\n";
+    return kExitOk;
+  }
+  std::cout << path << ": sweep " << out["sweep_name"].get<std::string>() << " (hash " << s.sweep_hash << "), "
+            << s.status.size() << " points\n";
+  if (!s.file_readable) std::cout << "  file unreadable (" << s.file_error << "); counts from the journal\n";
+  std::cout << "  done " << counts["done"] << ", failed " << counts["failed"] << ", not_converged "
+            << counts["not_converged"] << ", pending " << counts["pending"] << "\n";
+  std::cout << "  runs: " << runs << "\n";
+  for (const auto& job : jobs) std::cout << "  slurm: " << job.dump() << "\n";
+  std::size_t listed = 0;
+  for (const auto& f : failures) {
+    if (listed++ == limit) {
+      std::cout << "  ... " << failures.size() - limit << " more failures (--failures N, --json)\n";
+      break;
+    }
+    std::cout << "  point " << f["point"] << " (" << f["coordinates"].get<std::string>() << ") "
+              << f["status"].get<std::string>() << ": " << f["message"].get<std::string>() << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace kernelsweep::cli

@@ -1,0 +1,75 @@
+#pragma once
+// The results of one `run`: the journal (source of truth, fsynced first) and the HDF5 view, and the
+// rules for starting over an existing file:
+//   no file, no journal           -> create both
+//   existing file or journal      -> refuse unless --resume (continue) or --force (delete both, start over)
+//   --resume, different sweep     -> refuse, naming the file and both hashes
+//   --resume, damaged HDF5 file   -> move it aside (<file>.damaged-<time>) and rebuild it from the journal
+//   --resume, file behind journal -> replay the journal's points into the file (killed between the two)
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "io/journal.hpp"
+#include "io/phase_diagram_store.hpp"
+
+namespace kernelsweep {
+
+// Bad use of a results file (exists, different sweep, unwritable directory): exit code 2.
+class ResultsFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SessionOptions {
+  bool resume = false;
+  bool retry_failed = false;
+  bool force = false;
+};
+
+std::string journal_path_for(const std::string& results_path);
+
+class ResultsSession {
+ public:
+  ResultsSession(const std::string& path, const SweepGrid& grid, const SessionOptions& options,
+                 const std::map<std::string, std::string>& provenance);
+
+  // Points still to compute (pending, plus failed / not_converged with --retry-failed), ascending.
+  const std::vector<std::uint64_t>& todo() const { return todo_; }
+  std::size_t already_done() const { return already_done_; }
+  // Notes about what opening did (rebuilt from journal, replayed N points, dropped torn record).
+  const std::vector<std::string>& notes() const { return notes_; }
+
+  // Journal (fsync) first, then the HDF5 file.
+  void record(const PointResult& result);
+  void record_run(const nlohmann::json& row);
+  PhaseDiagramStore& store() { return *store_; }
+
+ private:
+  std::string path_;
+  std::unique_ptr<JournalWriter> journal_;
+  std::unique_ptr<PhaseDiagramStore> store_;
+  std::vector<std::uint64_t> todo_;
+  std::size_t already_done_ = 0;
+  std::vector<std::string> notes_;
+};
+
+// Everything a results file knows, read without writing: from the HDF5 file if it opens, with the
+// journal's records layered on top (so a damaged or live file still reports every finished point).
+struct DiagramSnapshot {
+  std::string path;
+  bool file_readable = false;
+  std::string file_error;
+  bool journal_present = false;
+  std::string sweep_yaml, sweep_hash;
+  std::map<std::string, std::string> attributes;
+  std::vector<std::int8_t> status;
+  std::map<std::uint64_t, PointResult> results;  // every point with a result (from journal or file)
+  std::vector<nlohmann::json> runs;
+};
+DiagramSnapshot read_snapshot(const std::string& path, bool with_kernels);
+
+}  // namespace kernelsweep
