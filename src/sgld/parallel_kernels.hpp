@@ -17,7 +17,7 @@ template <typename Scalar>
 using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
 // Below this width a pass takes microseconds and thread start-up would dominate.
-inline constexpr Eigen::Index kParallelWidth = 512;
+inline constexpr Eigen::Index kParallelWidth = 256;
 inline constexpr Eigen::Index kRowChunk = 128;
 inline constexpr Eigen::Index kColumnChunk = 16;
 

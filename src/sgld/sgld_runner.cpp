@@ -28,7 +28,7 @@ std::string divergence_message(long long step, double eta) {
   message
       << "diverged at step " << step << " (energy not finite): eta = " << eta
       << " is too large for this point's stiffest direction (curvature ~ 1 + v lambda_max(C_SS) / "
-         "kappa); try eta = "
+         "kappa); try a smaller eta, e.g. eta = "
       << eta / 4;
   return message.str();
 }
