@@ -8,3 +8,4 @@ endfunction()
 
 kernelsweep_theory_test(linear_theory_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/linear_theory_test.cpp)
 kernelsweep_theory_test(phase_transition_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/phase_transition_test.cpp)
+kernelsweep_theory_test(erf_theory_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/erf_theory_test.cpp)
