@@ -113,16 +113,37 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid, c
     throw ResultsFileError(e.what());
   }
 
-  // Replay what the journal has and the file lacks (killed between the journal and the file).
-  auto status = store_->statuses();
-  std::size_t replayed = 0;
-  for (const auto& [point, result] : journal_points(contents))
-    if (status.at(point) != static_cast<std::int8_t>(result.status)) {
-      store_->write_point(result);
-      status[point] = static_cast<std::int8_t>(result.status);
-      ++replayed;
+  // Replay what the journal has and the file lacks (killed between the two). A file whose metadata
+  // a killed or failed write left inconsistent fails here: set it aside and rebuild from the journal.
+  const auto journal_results = journal_points(contents);
+  std::vector<std::int8_t> status;
+  for (int attempt = 0;; ++attempt) {
+    try {
+      status = store_->statuses();
+      std::size_t replayed = 0;
+      for (const auto& [point, result] : journal_results)
+        if (status.at(point) != static_cast<std::int8_t>(result.status)) {
+          store_->write_point(result);
+          status[point] = static_cast<std::int8_t>(result.status);
+          ++replayed;
+        }
+      if (replayed) notes_.push_back("replayed " + std::to_string(replayed) + " points from the journal into the file");
+      break;
+    } catch (const h5::Error& e) {
+      if (attempt > 0) throw ResultsFileError(path + ": cannot rebuild from the journal: " + e.what());
+      store_.reset();
+      const std::string aside = path + ".damaged-" + timestamp();
+      std::error_code ec;
+      fs::rename(path, aside, ec);
+      if (ec) throw ResultsFileError(path + " is damaged and cannot be moved aside: " + ec.message());
+      notes_.push_back(path + " was inconsistent (" + e.what() + "); kept as " + aside + ", rebuilt from the journal");
+      try {
+        store_ = std::make_unique<PhaseDiagramStore>(PhaseDiagramStore::create(path, grid, provenance));
+      } catch (const h5::Error& create_error) {
+        throw ResultsFileError(create_error.what());
+      }
     }
-  if (replayed) notes_.push_back("replayed " + std::to_string(replayed) + " points from the journal into the file");
+  }
   std::set<std::string> known_runs;
   for (const auto& row : store_->run_rows()) known_runs.insert(row);
   for (const auto& rec : contents.records)

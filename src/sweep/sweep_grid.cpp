@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 namespace kernelsweep {
 
@@ -40,6 +41,7 @@ std::vector<std::size_t> SweepGrid::shape() const {
 }
 
 std::vector<std::size_t> SweepGrid::coordinates(std::uint64_t point) const {
+  if (point >= size_) throw std::out_of_range("point " + std::to_string(point) + " is outside the grid");
   std::vector<std::size_t> index(dimensions_.size());
   for (std::size_t d = dimensions_.size(); d-- > 0;) {
     index[d] = point % dimensions_[d].length;

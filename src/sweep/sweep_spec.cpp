@@ -51,7 +51,9 @@ std::vector<YAML::Node> spaced_values(const YAML::Node& spec, const std::string&
     const double x = logarithmic ? std::exp(std::log(start) + s * (std::log(stop) - std::log(start)))
                                  : start + s * (stop - start);
     // The endpoints exactly as written: users compare against them.
-    const double exact = i == 0 ? start : (i + 1 == num ? stop : x);
+    double exact = i == 0 ? start : (i + 1 == num ? stop : x);
+    // Rounding noise must not turn 64 into 63.99999999999998 (integer keys like model.N would reject it).
+    if (std::abs(exact - std::round(exact)) <= 1e-9 * std::abs(exact)) exact = std::round(exact);
     values.emplace_back(shortest(exact));
   }
   return values;

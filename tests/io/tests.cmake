@@ -1,0 +1,4 @@
+kernelsweep_test(phase_diagram_store_test ${CMAKE_CURRENT_LIST_DIR}/phase_diagram_store_test.cpp)
+target_link_libraries(phase_diagram_store_test PRIVATE kernelsweep_io)
+kernelsweep_test(results_file_cli_test ${CMAKE_CURRENT_LIST_DIR}/results_file_cli_test.cpp)
+target_link_libraries(results_file_cli_test PRIVATE kernelsweep_io)

@@ -1,0 +1,2 @@
+kernelsweep_test(mpi_sweep_test ${CMAKE_CURRENT_LIST_DIR}/mpi_sweep_test.cpp)
+target_link_libraries(mpi_sweep_test PRIVATE kernelsweep_io)

@@ -1,0 +1,1 @@
+kernelsweep_test(sweep_spec_test ${CMAKE_CURRENT_LIST_DIR}/sweep_spec_test.cpp)
