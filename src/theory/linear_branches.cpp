@@ -82,63 +82,135 @@ BranchAttempt seeded_broken_search(const KernelStructure& s, const TheoryOptions
   return attempt;
 }
 
+// From a symmetric solution, continue in q with the field eps as Lagrange multiplier (constrained
+// solves). Above lambda_c, eps(q) = F'(q)/P starts with the sign opposite to q and returns to 0
+// exactly at the broken branch; bracket that zero, refine it by secant steps, finish with Newton.
+std::optional<LinearSolveResult> broken_by_q_continuation(const KernelStructure& s,
+                                                          const TheoryOptions& options,
+                                                          const Eigen::MatrixXd& C_symmetric,
+                                                          double amplitude) {
+  const EntryList all = entries_where(s, true);
+  const double scale = order_parameter_scale(s, C_symmetric);
+  NewtonOptions constrained;
+  constrained.tolerance = std::max(options.tolerance, 1e-11);
+  Eigen::MatrixXd C = C_symmetric, C_prev = C_symmetric;
+  double q = 0.0, q_prev = 0.0, field = 0.0, field_prev = 0.0, dq = 0.02 * scale;
+  int steps = 0;
+  bool bracketed = false;
+  while (steps < 400 && dq > 1e-9 * scale && q < 50.0 * scale) {
+    constrained.field = field;
+    constrained.constrained_q = q + dq;
+    const LinearSolveResult r = newton_solve(s, C, amplitude, all, constrained);
+    ++steps;
+    if (!r.converged) {
+      dq *= 0.5;
+      continue;
+    }
+    if (q == 0.0 && r.field >= 0.0) {
+      // The symmetric branch is unstable, so eps < 0 for small q > 0: the step overshot q_broken.
+      dq *= 0.25;
+      continue;
+    }
+    C_prev = C;
+    q_prev = q;
+    field_prev = field;
+    C = r.C;
+    q += dq;
+    field = r.field;
+    if (field_prev < 0.0 && field >= 0.0) {
+      bracketed = true;
+      break;
+    }
+    dq *= 1.5;
+  }
+  if (bracketed) {
+    // Secant refinement of eps(q) = 0 inside [q_prev, q].
+    double qa = q_prev, fa = field_prev, qb = q, fb = field;
+    Eigen::MatrixXd Cb = C;
+    for (int k = 0; k < 60 && std::abs(fb) > 1e-14 * (1.0 + std::abs(fa)); ++k) {
+      const double qc = fb != fa ? qb - fb * (qb - qa) / (fb - fa) : 0.5 * (qa + qb);
+      constrained.field = fb;
+      constrained.constrained_q = qc;
+      const LinearSolveResult r = newton_solve(s, Cb, amplitude, all, constrained);
+      ++steps;
+      if (!r.converged) break;
+      qa = qb;
+      fa = fb;
+      qb = qc;
+      fb = r.field;
+      Cb = r.C;
+    }
+    NewtonOptions plain;
+    plain.tolerance = options.tolerance;
+    LinearSolveResult r = newton_solve(s, Cb, amplitude, all, plain);
+    r.iterations += steps;
+    if (r.converged && std::abs(s.order_parameter(r.C)) > 1e-8 * scale) return r;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOptions& options,
                                       double amplitude) {
   const EntryList entries = entries_where(s, !s.has_sign_symmetry());
-  const Eigen::MatrixXd prior = s.linear_prior_kernel();
   FixedPointOptions fixed_point;
   fixed_point.max_iterations = options.max_iterations;
   NewtonOptions newton;
-  newton.tolerance = options.tolerance;
 
+  // Adaptive continuation in the signal amplitude from the prior kernel: a stage that breaks down
+  // (K^{-1} - C_hat not positive definite) is retried from the last good solution with half the
+  // step; successful stages let the step grow.
+  Eigen::MatrixXd C = s.linear_prior_kernel();
+  double reached = 0.0, step = amplitude;
+  int iterations = 0, stages = 0;
+  bool converged = false;
   std::string failure;
-  for (int stages = 1; stages <= 64; stages *= 2) {
-    Eigen::MatrixXd C = prior;
-    bool broke_down = false;
-    bool converged = true;
-    int iterations = 0;
-    for (int k = 1; k <= stages && !broke_down; ++k) {
-      const double a = amplitude * k / stages;
-      const bool last = k == stages;
-      fixed_point.tolerance = last ? options.tolerance : 1e-8;
-      LinearSolveResult r = iterate_fixed_point(s, C, a, entries, fixed_point);
-      iterations += r.iterations;
-      if (!r.breakdown && !r.converged) {
-        newton.tolerance = fixed_point.tolerance;
-        LinearSolveResult polished = newton_solve(s, r.C, a, entries, newton);
-        iterations += polished.iterations;
-        if (!polished.breakdown && polished.residual <= r.residual) r = polished;
-      }
-      if (r.breakdown) {
-        broke_down = true;
-        failure = r.message;
-        break;
-      }
-      C = r.C;
-      if (last) converged = r.residual < options.tolerance;
-      if (!last && r.residual > 1e-6) {
-        broke_down = true;
-        failure = r.message;
-      }
+  while (true) {
+    const double a = std::min(amplitude, reached + step);
+    const bool last = a == amplitude;
+    fixed_point.tolerance = last ? options.tolerance : 1e-8;
+    LinearSolveResult r = iterate_fixed_point(s, C, a, entries, fixed_point);
+    iterations += r.iterations;
+    if (!r.breakdown && !r.converged) {
+      newton.tolerance = fixed_point.tolerance;
+      LinearSolveResult polished = newton_solve(s, r.C, a, entries, newton);
+      iterations += polished.iterations;
+      if (!polished.breakdown && polished.residual <= r.residual) r = polished;
     }
-    if (broke_down) continue;
-    BranchSolution b = make_linear_solution(s, C, amplitude, "symmetric");
-    b.iterations = iterations;
-    if (b.status == SolveStatus::failed) return b;
-    b.status = converged ? SolveStatus::converged : SolveStatus::not_converged;
-    std::ostringstream msg;
-    if (stages > 1) msg << "continuation in signal amplitude with " << stages << " stages";
-    if (!converged)
-      msg << (stages > 1 ? "; " : "") << "residual " << b.residual << " above tolerance " << options.tolerance;
-    b.message = msg.str();
-    return b;
+    const bool usable = !r.breakdown && (last || r.residual < 1e-6);
+    if (!usable) {
+      failure = r.message;
+      step *= 0.5;
+      if (step < 1e-7 * amplitude) break;
+      continue;
+    }
+    ++stages;
+    C = r.C;
+    reached = a;
+    if (last) {
+      converged = r.residual < options.tolerance;
+      BranchSolution b = make_linear_solution(s, C, amplitude, "symmetric");
+      b.iterations = iterations;
+      if (b.status == SolveStatus::failed) return b;
+      b.status = converged ? SolveStatus::converged : SolveStatus::not_converged;
+      std::ostringstream msg;
+      if (stages > 1) msg << "continuation in signal amplitude with " << stages << " stages";
+      if (!converged)
+        msg << (stages > 1 ? "; " : "") << "residual " << b.residual << " above tolerance "
+            << options.tolerance;
+      b.message = msg.str();
+      return b;
+    }
+    step *= 1.5;
   }
   BranchSolution b;
   b.name = "symmetric";
   b.status = SolveStatus::failed;
-  b.message = "solver breakdown even with 64 continuation stages: " + failure;
+  std::ostringstream msg;
+  msg << "solver breakdown: continuation in the signal amplitude stalled at " << reached / amplitude
+      << " of the target (" << failure << ")";
+  b.message = msg.str();
   return b;
 }
 
@@ -178,66 +250,44 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
   BranchAttempt direct = seeded_broken_search(s, options, symmetric.C, 1.0);
   if (direct.found) return finish(direct.result, 0, "seeded from the symmetric branch");
 
-  // Where the seeded iteration leaves the positive-definite region or falls back: continue in q
-  // from the symmetric point with the field eps as Lagrange multiplier (constrained solves). Above
-  // lambda_c, eps(q) = F'(q)/P starts with the sign opposite to q and returns to 0 exactly at the
-  // broken branch; bracket that zero, refine it by secant steps, and finish with plain Newton.
+  if (auto r = broken_by_q_continuation(s, options, symmetric.C, 1.0))
+    return finish(*r, 0, "continuation in q from the symmetric branch");
+
+  // At strong signal the symmetric branch sits close to the positive-definiteness boundary and the
+  // constrained solves cannot leave it: find the broken branch at a fraction of the signal and
+  // follow it up in amplitude with Newton.
   const EntryList all = entries_where(s, true);
+  NewtonOptions newton;
+  newton.tolerance = options.tolerance;
   const double scale = order_parameter_scale(s, symmetric.C);
-  NewtonOptions constrained;
-  constrained.tolerance = std::max(options.tolerance, 1e-11);
-  Eigen::MatrixXd C = symmetric.C, C_prev = symmetric.C;
-  double q = 0.0, q_prev = 0.0, field = 0.0, field_prev = 0.0, dq = 0.02 * scale;
-  int steps = 0;
-  bool bracketed = false;
-  while (steps < 400 && dq > 1e-9 * scale && q < 50.0 * scale) {
-    constrained.field = field;
-    constrained.constrained_q = q + dq;
-    const LinearSolveResult r = newton_solve(s, C, 1.0, all, constrained);
-    ++steps;
-    if (!r.converged) {
-      dq *= 0.5;
-      continue;
-    }
-    if (q == 0.0 && r.field >= 0.0) {
-      // The symmetric branch is unstable, so eps < 0 for small q > 0: the step overshot q_broken.
-      dq *= 0.25;
-      continue;
-    }
-    C_prev = C;
-    q_prev = q;
-    field_prev = field;
-    C = r.C;
-    q += dq;
-    field = r.field;
-    if (field_prev < 0.0 && field >= 0.0) {
-      bracketed = true;
-      break;
-    }
-    if (r.iterations <= 4) dq *= 1.5;
-  }
-  if (bracketed) {
-    // Secant refinement of eps(q) = 0 inside [q_prev, q].
-    double qa = q_prev, fa = field_prev, qb = q, fb = field;
-    Eigen::MatrixXd Cb = C;
-    for (int k = 0; k < 60 && std::abs(fb) > 1e-14 * (1.0 + std::abs(fa)); ++k) {
-      const double qc = fb != fa ? qb - fb * (qb - qa) / (fb - fa) : 0.5 * (qa + qb);
-      constrained.field = fb;
-      constrained.constrained_q = qc;
-      const LinearSolveResult r = newton_solve(s, Cb, 1.0, all, constrained);
+  for (double start = 0.5; start > 0.01; start *= 0.5) {
+    const BranchSolution low = solve_linear_symmetric(s, options, start);
+    if (low.status == SolveStatus::failed) continue;
+    if (!(odd_sector_instability(s, low.C, start) > 1.0)) break;  // below lambda_c: give up
+    auto found = broken_by_q_continuation(s, options, low.C, start);
+    if (!found) continue;
+    Eigen::MatrixXd C = found->C;
+    double amplitude = start, step = 0.25 * start;
+    int steps = 0;
+    while (amplitude < 1.0 && step > 1e-9 && steps < 1000) {
+      const double next = std::min(1.0, amplitude + step);
+      const LinearSolveResult r = newton_solve(s, C, next, all, newton);
       ++steps;
-      if (!r.converged) break;
-      qa = qb;
-      fa = fb;
-      qb = qc;
-      fb = r.field;
-      Cb = r.C;
+      if (r.converged && std::abs(s.order_parameter(r.C)) > 1e-8 * scale) {
+        C = r.C;
+        amplitude = next;
+        step *= 1.5;
+      } else {
+        step *= 0.5;
+      }
     }
-    NewtonOptions plain;
-    plain.tolerance = options.tolerance;
-    const LinearSolveResult r = newton_solve(s, Cb, 1.0, all, plain);
-    if (r.converged && std::abs(s.order_parameter(r.C)) > 1e-8 * scale)
-      return finish(r, steps, "continuation in q from the symmetric branch");
+    if (amplitude == 1.0) {
+      LinearSolveResult r = newton_solve(s, C, 1.0, all, newton);
+      std::ostringstream how;
+      how << "found at " << start << " x lam and followed up in the signal (" << steps << " steps)";
+      return finish(r, steps, how.str());
+    }
+    break;
   }
   *reason = "the symmetric branch is unstable but no broken branch was found";
   return std::nullopt;
