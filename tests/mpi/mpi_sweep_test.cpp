@@ -142,14 +142,21 @@ TEST(MpiSweep, SigkillAtRandomMomentsThenResumeIsBitIdentical) {
 TEST(MpiSweep, SignalOnTheJobExits75AndResumes) {
   const auto dir = scratch_dir("signal");
   write_text(dir / "s.yaml", kSweep);
-  const pid_t job = spawn(dir, mpirun(3, {"run", "s.yaml", "--out", "d.h5", "--grace", "30"}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // Longer SGLD runs, and the signal only once a point is recorded: the sweep is surely mid-way.
+  const pid_t job = spawn(dir, mpirun(3, {"run", "s.yaml", "--out", "d.h5", "--grace", "30", "--set",
+                                          "base.sgld.steps=6000"}));
+  for (int i = 0; i < 600; ++i) {
+    if (std::filesystem::exists(dir / "d.h5.journal") &&
+        read_snapshot((dir / "d.h5").string(), false).results.size() > 0)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   kill(job, SIGUSR1);  // mpirun forwards SIGUSR1 to every rank
   const int rc = wait_for(job);
-  if (rc == 0) GTEST_SKIP() << "the sweep finished before the signal arrived (machine too fast)";
   EXPECT_EQ(rc, 75) << read_text(dir / "run.log");
   EXPECT_NE(read_text(dir / "run.log").find("interrupted (SIGUSR1)"), std::string::npos) << read_text(dir / "run.log");
-  const pid_t resumed = spawn(dir, mpirun(2, {"run", "s.yaml", "--out", "d.h5", "--resume"}));
+  const pid_t resumed = spawn(dir, mpirun(2, {"run", "s.yaml", "--out", "d.h5", "--resume", "--set",
+                                              "base.sgld.steps=6000"}));
   EXPECT_EQ(wait_for(resumed), 0) << read_text(dir / "run.log");
   const auto snapshot = read_snapshot((dir / "d.h5").string(), false);
   for (const auto s : snapshot.status) EXPECT_EQ(s, 1);
