@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "model/activation.hpp"
+#include "sgld/parallel_kernels.hpp"
 
 namespace kernelsweep::sgld {
 

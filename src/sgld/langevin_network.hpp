@@ -12,7 +12,7 @@
 #include "model/network_spec.hpp"
 #include "model/task.hpp"
 #include "random/normal_batch.hpp"
-#include "sgld/parallel_kernels.hpp"
+#include "sgld/sgld_types.hpp"
 
 namespace kernelsweep::sgld {
 

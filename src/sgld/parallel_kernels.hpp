@@ -8,16 +8,12 @@
 #include <vector>
 
 #include "random/normal_batch.hpp"
+#include "sgld/sgld_types.hpp"
 
 namespace kernelsweep::sgld {
 
-template <typename Scalar>
-using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
-template <typename Scalar>
-using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
-
 // Below this width a pass takes microseconds and thread start-up would dominate.
-inline constexpr Eigen::Index kParallelWidth = 256;
+inline constexpr Eigen::Index kParallelWidth = 512;
 inline constexpr Eigen::Index kRowChunk = 128;
 inline constexpr Eigen::Index kColumnChunk = 16;
 
@@ -46,12 +42,6 @@ void transposed_product(Matrix<Scalar>& Z, const Matrix<Scalar>& W, const Matrix
     Z.middleRows(c0, cols).noalias() = W.middleCols(c0, cols).transpose() * G;
   }
 }
-
-// theta <- decay theta - drift grad + noise xi, the split Ornstein-Uhlenbeck step of THEORY.md 4.
-template <typename Scalar>
-struct LangevinCoefficients {
-  Scalar decay = 1, drift = 0, noise = 0;
-};
 
 // Where the normals of one parameter block come from: element e of block `stream` at `draw`.
 struct NoiseSource {

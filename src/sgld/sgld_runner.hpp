@@ -47,6 +47,8 @@ struct SgldSummary {
   std::vector<std::vector<double>> energy_trace;  // per replica, if recorded
   double steps_per_second = 0.0;
   int failed_replicas = 0;  // replicas: the ones that did not fail and enter the statistics
+
+  std::string report() const;  // a human-readable, multi-line summary
 };
 
 SgldReplicaResult run_sgld_replica(const SgldOptions& options, const NetworkSpec& network,

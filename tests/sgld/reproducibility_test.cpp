@@ -10,14 +10,14 @@
 namespace kernelsweep {
 namespace {
 
-struct Setup {
+struct SgldSetup {
   NetworkSpec network;
   Dataset data;
   SgldOptions options;
 };
 
-Setup small_erf_rnn() {
-  Setup s;
+SgldSetup small_erf_rnn() {
+  SgldSetup s;
   s.network.activation = Activation::erf;
   s.network.N = 64;
   TaskSpec task;
@@ -33,7 +33,7 @@ Setup small_erf_rnn() {
 
 TEST(SgldReproducibility, SameSeedIsBitIdentical) {
   for (Precision precision : {Precision::float64, Precision::float32}) {
-    Setup s = small_erf_rnn();
+    SgldSetup s = small_erf_rnn();
     s.options.precision = precision;
     const SgldReplicaResult a = run_sgld_replica(s.options, s.network, s.data, 7, 2);
     const SgldReplicaResult b = run_sgld_replica(s.options, s.network, s.data, 7, 2);
@@ -48,7 +48,7 @@ TEST(SgldReproducibility, SameSeedIsBitIdentical) {
 }
 
 TEST(SgldReproducibility, OtherReplicaOrPointIsIndependent) {
-  const Setup s = small_erf_rnn();
+  const SgldSetup s = small_erf_rnn();
   const auto W_of = [&](std::uint64_t point, std::uint64_t replica) {
     return sgld::LangevinNetwork<double>(s.network, s.data, s.options.seed, point, replica)
         .parameters()
@@ -67,7 +67,7 @@ TEST(SgldReproducibility, OtherReplicaOrPointIsIndependent) {
 }
 
 TEST(SgldReproducibility, SummaryDoesNotDependOnReplicaOrder) {
-  const Setup s = small_erf_rnn();
+  const SgldSetup s = small_erf_rnn();
   std::vector<SgldReplicaResult> replicas;
   for (int r = 0; r < 3; ++r)
     replicas.push_back(run_sgld_replica(s.options, s.network, s.data, 0, r));
