@@ -1,5 +1,7 @@
 #include "cli/json_output.hpp"
 
+#include <cmath>
+
 namespace kernelsweep {
 
 nlohmann::json matrix_to_json(const Eigen::MatrixXd& A) {
@@ -55,6 +57,32 @@ nlohmann::json to_json(const TheorySummary& summary) {
     j["landau"] = {{"q", summary.landau->q}, {"F", summary.landau->F}};
     if (!summary.landau->message.empty()) j["landau"]["message"] = summary.landau->message;
   }
+  return j;
+}
+
+nlohmann::json to_json(const SgldSummary& summary) {
+  nlohmann::json j;
+  j["status"] = summary.status;
+  if (!summary.message.empty()) j["message"] = summary.message;
+  j["replicas"] = summary.replicas;
+  j["steps_per_second"] = summary.steps_per_second;
+  if (summary.replicas == 0) return j;
+  j["q_mean"] = summary.q_mean;
+  j["q_stderr"] = summary.q_stderr;  // NaN (null) with a single replica
+  j["abs_q_mean"] = summary.abs_q_mean;
+  j["H"] = matrix_to_json(summary.H);
+  j["C"] = matrix_to_json(summary.C);
+  j["H_stderr"] = matrix_to_json(summary.H_stderr);
+  j["f"] = vector_to_json(summary.f);
+  j["generalization_error"] = summary.generalization_error;
+  if (summary.outlier_eigenvalue.size() == 1) j["outlier_eigenvalue"] = summary.outlier_eigenvalue(0);
+  else j["outlier_eigenvalue"] = vector_to_json(summary.outlier_eigenvalue);
+  j["bulk_radius"] = summary.bulk_radius;
+  if (!std::isnan(summary.cka_H)) {
+    j["cka_H"] = summary.cka_H;
+    j["cka_C"] = summary.cka_C;
+  }
+  if (!summary.energy_trace.empty()) j["energy_trace"] = summary.energy_trace;
   return j;
 }
 

@@ -1,9 +1,10 @@
-// kernelsweep solve POINT.yaml: the kernel theory (and later SGLD) of one grid point.
+// kernelsweep solve POINT.yaml: the kernel theory and the SGLD replicas of one grid point.
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"
 #include "sweep/point_config.hpp"
+#include "sgld/sgld_runner.hpp"
 #include "theory/saddle_point.hpp"
 
 namespace kernelsweep::cli {
@@ -21,14 +22,21 @@ int run_solve(const Arguments& argv) {
   nlohmann::json out;
   out["config"] = to_json(config);
   int exit_code = kExitOk;
+  TheorySummary summary;
   if (config.theory_enabled) {
-    TheorySummary summary;
     solve_saddle_point(config.theory, problem, &summary);
     out["theory"] = to_json(summary);
     if (summary.status == SolveStatus::failed) exit_code = kExitFailed;
     if (!args.json) std::cout << summary.report();
   } else if (!args.json) {
     std::cout << "theory disabled (theory.enabled = false)\n";
+  }
+  if (config.sgld.enabled) {
+    const SgldSummary sgld = run_sgld(config.sgld, config.model, problem.data, config.theory.point_index,
+                                      config.theory_enabled ? &summary : nullptr);
+    out["sgld"] = to_json(sgld);
+    if (sgld.status != "ok") exit_code = kExitFailed;
+    if (!args.json) std::cout << sgld.report();
   }
   if (args.json) std::cout << out.dump() << "\n";
   return exit_code;
