@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   };
   const auto command = commands.find(args[0]);
   if (command == commands.end()) {
-    std::cerr << "error: unknown command '" << args[0] << "'\n" << kUsage;
+    std::cerr << "error: unknown command '" << args[0] << "' (kernelsweep --help lists the commands)\n";
     return kExitBadInput;
   }
   try {
