@@ -31,6 +31,7 @@ boost::program_options::variables_map parse_config_command(
 
 int run_solve(const Arguments& argv);
 int run_critical(const Arguments& argv);
+int run_bench(const Arguments& argv);
 int run_run(const Arguments& argv);
 int run_status(const Arguments& argv);
 int run_export(const Arguments& argv);

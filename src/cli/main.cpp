@@ -20,6 +20,8 @@ const char* kUsage =
     "  run SWEEP.yaml --out diagram.h5 [--resume] ...     a sweep into one HDF5 file (mpirun -np R)\n"
     "  status diagram.h5 [--json]                         counts, failures, contributing runs\n"
     "  export diagram.h5 --format csv|json [--out F]      one row per grid point\n"
+    "  bench sgld [--arch rnn|dnn --N n --T t --P p --steps s --precision p] [--json]\n"
+    "                                                     SGLD steps/second (OMP_NUM_THREADS)\n"
     "  --version                                          version and git commit\n";
 
 }  // namespace
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
   const std::map<std::string, int (*)(const Arguments&)> commands = {
       {"solve", run_solve},
       {"critical", run_critical},
+      {"bench", run_bench},
       {"run", run_run},
       {"status", run_status},
       {"export", run_export},
