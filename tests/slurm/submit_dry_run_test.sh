@@ -182,6 +182,7 @@ fi
 printf 'run:' >>"$STUB_LOG"; printf ' [%s]' "$@" >>"$STUB_LOG"; echo >>"$STUB_LOG"
 if [ "$STUB_RC" = wait ]; then
   trap 'echo "kernelsweep got USR1" >>"$STUB_LOG"; exit 75' USR1
+  trap 'echo "kernelsweep got TERM" >>"$STUB_LOG"; exit 75' TERM
   echo ready >"$STUB_LOG.ready"
   for _ in $(seq 1 100); do sleep 0.1; done
   exit 9
@@ -246,6 +247,18 @@ expect "mpirun job: requeued" grep -qxF "scontrol requeue 77" "$STUB_LOG"
 if [ "$(id -u)" -eq 0 ]; then
   expect "mpirun as root: OMPI_ALLOW_RUN_AS_ROOT set" grep -q '^mpirun root_ok=1' "$STUB_LOG"
 fi
+
+# scancel (SIGTERM to the batch shell, forwarded): the run exits 75, but a cancel is no requeue.
+: >"$STUB_LOG"; rm -f "$STUB_LOG.ready"
+(cd "$work" && PATH="$stubs:$PATH" SLURM_JOB_ID=78 SLURM_RESTART_COUNT=0 STUB_RC=wait \
+  exec bash "$work/job.sh" >"$work/job.out" 2>&1) &
+shell=$!
+for _ in $(seq 1 100); do [ -e "$STUB_LOG.ready" ] && break; sleep 0.1; done
+kill -TERM "$shell"
+wait "$shell"; rc=$?
+expect "SIGTERM to the job: exit 75 passed on (got $rc): $(cat "$work/job.out")" [ "$rc" -eq 75 ]
+expect "SIGTERM to the job: no requeue" bash -c '! grep -q scontrol "$1"' _ "$STUB_LOG"
+expect "SIGTERM to the job: says why" grep -q "interrupted by SIGTERM to the job: not requeueing" "$work/job.out"
 
 echo "submit_dry_run_test: $((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
