@@ -137,7 +137,13 @@ check "the run was interrupted at least once (exit 75)" grep -q "kernelsweep run
 check "the job requeued itself" grep -q "interrupted, resumable: requeueing" <<<"$logs"
 check "a resumed run continued the file" grep -q "run .*--resume" <<<"$logs"
 check "some run completed the sweep" grep -q "kernelsweep run exited with 0" <<<"$logs"
-check "the chained jobs left after completion ended at once" grep -q "is already complete; nothing to do" <<<"$logs"
+finisher=$(sed -n 's/^kernelsweep-job .* job \([0-9]*\) restart [0-9]*: kernelsweep run exited with 0$/\1/p' <<<"$logs" | head -n1)
+for id in "${job_ids[@]}"; do
+  if [ -n "$finisher" ] && [ "$id" -gt "$finisher" ]; then
+    check "job $id, chained after the sweep was complete, ended at once" \
+      grep -q "job $id restart 0: sweep in .* is already complete; nothing to do" <<<"$logs"
+  fi
+done
 if grep -q "job ${job_ids[1]} restart 0: starting" <<<"$logs"; then
   say "the chain continued the sweep (job ${job_ids[1]} ran kernelsweep)"
 else
