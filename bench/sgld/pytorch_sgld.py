@@ -51,10 +51,14 @@ def main():
 
     def step():
         L = loss()
-        grads = torch.autograd.grad(L, params)
+        # DNN: U^(t>0) (no input there) and a^(t<T-1) (no target there) have zero gradient.
+        grads = torch.autograd.grad(L, params, allow_unused=True)
         with torch.no_grad():
             for theta, g in zip(params, grads):
-                theta.mul_(decay).add_(g, alpha=-drift).add_(torch.randn_like(theta), alpha=noise)
+                theta.mul_(decay)
+                if g is not None:
+                    theta.add_(g, alpha=-drift)
+                theta.add_(torch.randn_like(theta), alpha=noise)
 
     for _ in range(3):
         step()
