@@ -265,6 +265,54 @@ void write_element_int(const File& f, const std::string& path, std::uint64_t fla
                "cannot write " + where(f, path));
 }
 
+namespace {
+
+// Selects several elements (flat C-order indices, in this order) of a dataset's file space: a
+// batch of points is one H5Dwrite per dataset instead of one per point.
+Handle select_elements(const Handle& dataset, const std::vector<std::uint64_t>& flat, const std::string& what) {
+  Handle space(check(H5Dget_space(dataset.get()), what));
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  std::vector<hsize_t> coordinates(flat.size() * dims.size());
+  for (std::size_t i = 0; i < flat.size(); ++i) {
+    std::uint64_t rest = flat[i];
+    for (std::size_t d = dims.size(); d-- > 0;) {
+      coordinates[i * dims.size() + d] = rest % dims[d];
+      rest /= dims[d];
+    }
+    if (rest != 0) throw Error(what + ": point index out of range");
+  }
+  check_status(H5Sselect_elements(space.get(), H5S_SELECT_SET, flat.size(), coordinates.data()), what);
+  return space;
+}
+
+template <typename T>
+void write_selected(const File& f, const std::string& path, const std::vector<std::uint64_t>& flat,
+                    const std::vector<T>& values, hid_t memory_type) {
+  if (flat.size() != values.size()) throw Error(where(f, path) + ": " + std::to_string(flat.size()) +
+                                                " indices for " + std::to_string(values.size()) + " values");
+  if (flat.empty()) return;
+  const Handle d = open_dataset(f, path);
+  const Handle space = select_elements(d, flat, where(f, path));
+  const hsize_t n = flat.size();
+  Handle memory(check(H5Screate_simple(1, &n, nullptr), "H5Screate"));
+  check_status(H5Dwrite(d.get(), memory_type, memory.get(), space.get(), H5P_DEFAULT, values.data()),
+               "cannot write " + where(f, path));
+}
+
+}  // namespace
+
+void write_elements(const File& f, const std::string& path, const std::vector<std::uint64_t>& flat,
+                    const std::vector<double>& values) {
+  write_selected(f, path, flat, values, H5T_NATIVE_DOUBLE);
+}
+
+void write_elements_int(const File& f, const std::string& path, const std::vector<std::uint64_t>& flat,
+                        const std::vector<std::int64_t>& values) {
+  write_selected(f, path, flat, values, H5T_NATIVE_INT64);
+}
+
 std::vector<std::size_t> shape(const File& f, const std::string& path) {
   const Handle d = open_dataset(f, path);
   Handle space(check(H5Dget_space(d.get()), where(f, path)));

@@ -75,6 +75,11 @@ void write_int64s(const File& file, const std::string& path, const std::vector<s
 // One element of an N-d dataset, at a flat C-order index.
 void write_element(const File& file, const std::string& path, std::uint64_t flat_index, double value);
 void write_element_int(const File& file, const std::string& path, std::uint64_t flat_index, std::int64_t value);
+// Several elements at once (flat C-order indices, values in the same order): one H5Dwrite.
+void write_elements(const File& file, const std::string& path, const std::vector<std::uint64_t>& flat,
+                    const std::vector<double>& values);
+void write_elements_int(const File& file, const std::string& path, const std::vector<std::uint64_t>& flat,
+                        const std::vector<std::int64_t>& values);
 std::vector<double> read_doubles(const File& file, const std::string& path);
 std::vector<std::int64_t> read_ints(const File& file, const std::string& path);
 std::vector<std::size_t> shape(const File& file, const std::string& path);

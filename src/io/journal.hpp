@@ -7,6 +7,7 @@
 // A torn last record (killed mid-append) fails its length/CRC check and is dropped on open.
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ class JournalWriter {
   JournalWriter& operator=(const JournalWriter&) = delete;
   // Appends one record and fsyncs; throws JournalError naming the file and errno text on failure.
   void append(const nlohmann::json& record);
+  // Appends several records with a single write and a single fsync (group commit); returns the
+  // bytes appended. A kill mid-batch leaves an intact prefix of the batch plus at most one torn
+  // record, which read_journal drops: the records that survive are whole, none is half there.
+  std::size_t append_batch(std::span<const nlohmann::json> records);
   const std::string& path() const { return path_; }
 
  private:

@@ -109,30 +109,59 @@ std::string PhaseDiagramStore::sweep_hash() const { return h5::string_attribute(
 std::string PhaseDiagramStore::sweep_yaml() const { return h5::string_attribute(file_, "/", "sweep_yaml"); }
 std::vector<std::size_t> PhaseDiagramStore::shape() const { return h5::shape(file_, "status"); }
 
-void PhaseDiagramStore::write_point(const PointResult& r) {
-  const std::string group = point_group(r.point);
-  // A group left by an interrupted write (or an earlier failed attempt) is replaced.
-  if (h5::exists(file_, group)) h5::remove_link(file_, group);
-  h5::create_group(file_, group);
-  for (const auto& [name, m] : r.kernels) {
-    // Eigen is column-major; the file is row-major: write the transpose so [i, j] reads as m(i, j).
-    const Eigen::MatrixXd row_major = m.transpose();
-    std::vector<std::size_t> dims = {static_cast<std::size_t>(m.rows())};
-    if (m.cols() != 1) dims.push_back(static_cast<std::size_t>(m.cols()));
-    h5::write_doubles(file_, group + "/" + name, dims, row_major.data());
+void PhaseDiagramStore::write_point(const PointResult& r) { write_points({&r, 1}); }
+
+void PhaseDiagramStore::write_points(std::span<const PointResult> batch) {
+  if (batch.empty()) return;
+  // Latest result per point (a batch never holds a point twice in practice; if it did, the
+  // element writes below would race, so the last one is kept explicitly), ascending index.
+  std::map<std::uint64_t, const PointResult*> latest;
+  for (const auto& r : batch) latest[r.point] = &r;
+  std::vector<std::uint64_t> points;
+  points.reserve(latest.size());
+  for (const auto& [point, r] : latest) {
+    points.push_back(point);
+    const std::string group = point_group(point);
+    // A group left by an interrupted write (or an earlier failed attempt) is replaced.
+    if (h5::exists(file_, group)) h5::remove_link(file_, group);
+    h5::create_group(file_, group);
+    for (const auto& [name, m] : r->kernels) {
+      // Eigen is column-major; the file is row-major: write the transpose so [i, j] reads as m(i, j).
+      const Eigen::MatrixXd row_major = m.transpose();
+      std::vector<std::size_t> dims = {static_cast<std::size_t>(m.rows())};
+      if (m.cols() != 1) dims.push_back(static_cast<std::size_t>(m.cols()));
+      h5::write_doubles(file_, group + "/" + name, dims, row_major.data());
+    }
+    h5::set_attribute(file_, group, "status", to_string(r->status));
+    h5::set_attribute(file_, group, "message", r->message);
+    h5::set_attribute(file_, group, "wall_time", r->wall_time);
+    h5::set_attribute(file_, group, "rank", static_cast<double>(r->rank));
   }
-  h5::set_attribute(file_, group, "status", to_string(r.status));
-  h5::set_attribute(file_, group, "message", r.message);
-  h5::set_attribute(file_, group, "wall_time", r.wall_time);
-  h5::set_attribute(file_, group, "rank", static_cast<double>(r.rank));
+  // One write per dataset for the whole batch: the per-call overhead of HDF5 (open, select,
+  // write) dominated the per-point cost when every element was written on its own.
+  std::vector<double> column(points.size());
   for (const auto& name : scalar_result_names()) {
-    const auto it = r.scalars.find(name);
-    h5::write_element(file_, name, r.point, it == r.scalars.end() ? kNaN : it->second);
+    std::size_t i = 0;
+    for (const auto& [point, r] : latest) {
+      const auto it = r->scalars.find(name);
+      column[i++] = it == r->scalars.end() ? kNaN : it->second;
+    }
+    h5::write_elements(file_, name, points, column);
   }
-  h5::write_element(file_, "wall_time", r.point, r.wall_time);
-  h5::write_element_int(file_, "rank", r.point, r.rank);
+  std::vector<std::int64_t> ints(points.size());
+  std::size_t i = 0;
+  for (const auto& [point, r] : latest) {
+    column[i] = r->wall_time;
+    ints[i++] = r->rank;
+  }
+  h5::write_elements(file_, "wall_time", points, column);
+  h5::write_elements_int(file_, "rank", points, ints);
+  // Values first, then the status: a reader (or a kill between the flushes) never sees a point
+  // marked done whose values are not in the file.
   file_.flush();
-  h5::write_element_int(file_, "status", r.point, static_cast<std::int64_t>(r.status));
+  i = 0;
+  for (const auto& [point, r] : latest) ints[i++] = static_cast<std::int64_t>(r->status);
+  h5::write_elements_int(file_, "status", points, ints);
   file_.flush();
 }
 

@@ -12,10 +12,11 @@
 //                               attributes status, message, wall_time, rank
 //   /runs/log                   one JSON row per `run` invocation (start, end, argv, ranks, SLURM ids)
 //   root attributes             provenance: sweep_yaml, sweep_hash, seed, versions, times, ...
-// Only rank 0 writes. Per point: kernels and values, flush, status, flush.
+// Only rank 0 writes. Per batch of points: kernels and values, flush, statuses, flush.
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ class PhaseDiagramStore {
   std::vector<std::size_t> shape() const;
 
   void write_point(const PointResult& result);
+  // A batch of points: every point's kernels and values, flush, then every status, flush (two
+  // flushes per batch instead of two per point).
+  void write_points(std::span<const PointResult> batch);
   std::vector<std::int8_t> statuses() const;
   std::vector<double> scalar(const std::string& name) const;
   std::vector<double> wall_times() const { return scalar("wall_time"); }

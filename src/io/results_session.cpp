@@ -121,12 +121,20 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid, c
     try {
       status = store_->statuses();
       std::size_t replayed = 0;
+      std::vector<PointResult> batch;
+      // Replayed in batches, like the coordinator records: two flushes per batch, not per point.
+      const auto write_batch = [&] {
+        store_->write_points(batch);
+        batch.clear();
+      };
       for (const auto& [point, result] : journal_results)
         if (status.at(point) != static_cast<std::int8_t>(result.status)) {
-          store_->write_point(result);
+          batch.push_back(result);
+          if (batch.size() == 256) write_batch();
           status[point] = static_cast<std::int8_t>(result.status);
           ++replayed;
         }
+      write_batch();
       if (replayed) notes_.push_back("replayed " + std::to_string(replayed) + " points from the journal into the file");
       break;
     } catch (const h5::Error& e) {
@@ -159,9 +167,22 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid, c
   }
 }
 
-void ResultsSession::record(const PointResult& result) {
-  journal_->append(point_record(result));
-  store_->write_point(result);
+void ResultsSession::record(const PointResult& result) { record_batch({&result, 1}); }
+
+BatchCommit ResultsSession::record_batch(std::span<const PointResult> results) {
+  BatchCommit commit;
+  if (results.empty()) return commit;
+  using Clock = std::chrono::steady_clock;
+  std::vector<nlohmann::json> records;
+  records.reserve(results.size());
+  for (const auto& r : results) records.push_back(point_record(r));
+  const auto t0 = Clock::now();
+  commit.journal_bytes = journal_->append_batch(records);  // durable from here on
+  const auto t1 = Clock::now();
+  store_->write_points(results);
+  commit.journal_seconds = std::chrono::duration<double>(t1 - t0).count();
+  commit.file_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
+  return commit;
 }
 
 void ResultsSession::record_run(const nlohmann::json& row) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,13 @@ struct SessionOptions {
 
 std::string journal_path_for(const std::string& results_path);
 
+// What one group commit cost (for the coordinator's --stats).
+struct BatchCommit {
+  double journal_seconds = 0.0;  // write + fsync of the batch's journal records
+  double file_seconds = 0.0;     // HDF5: values, flush, statuses, flush
+  std::size_t journal_bytes = 0;
+};
+
 class ResultsSession {
  public:
   ResultsSession(const std::string& path, const SweepGrid& grid, const SessionOptions& options,
@@ -45,6 +53,11 @@ class ResultsSession {
 
   // Journal (fsync) first, then the HDF5 file.
   void record(const PointResult& result);
+  // Group commit: every record of the batch appended with one write and ONE fsync, then the
+  // batch written to the HDF5 file (values, flush, statuses, flush). When it returns, every point
+  // of the batch is durable; if it throws, the points may or may not be in the journal, and
+  // resume treats them by what the journal holds (a point is never half recorded).
+  BatchCommit record_batch(std::span<const PointResult> results);
   void record_run(const nlohmann::json& row);
   PhaseDiagramStore& store() { return *store_; }
 

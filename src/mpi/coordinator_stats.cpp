@@ -17,13 +17,17 @@ CoordinatorStats::~CoordinatorStats() {
   std::fclose(log_);
 }
 
-void CoordinatorStats::event(const char* kind, double seconds, std::size_t bytes, int rank, std::uint64_t point) {
+void CoordinatorStats::event(const char* kind, double seconds, std::size_t bytes, int rank, std::uint64_t point,
+                             std::size_t points) {
   seconds_[kind].push_back(seconds);
   bytes_[kind] += bytes;
+  points_[kind] += points;
   if (log_) {
     const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(log_, "{\"t\":%.6f,\"event\":\"%s\",\"seconds\":%.9f,\"bytes\":%zu,\"rank\":%d,\"point\":%llu}\n",
-                 t, kind, seconds, bytes, rank, static_cast<unsigned long long>(point));
+    std::fprintf(log_,
+                 "{\"t\":%.6f,\"event\":\"%s\",\"seconds\":%.9f,\"bytes\":%zu,\"rank\":%d,\"point\":%llu,"
+                 "\"points\":%zu}\n",
+                 t, kind, seconds, bytes, rank, static_cast<unsigned long long>(point), points);
   }
 }
 
@@ -36,7 +40,8 @@ nlohmann::json CoordinatorStats::summary() const {
     const auto at = [&](double q) { return s[std::min(s.size() - 1, static_cast<std::size_t>(q * double(s.size())))]; };
     out[kind] = {{"count", s.size()}, {"total_seconds", total}, {"mean_seconds", total / double(s.size())},
                  {"p50_seconds", at(0.5)}, {"p99_seconds", at(0.99)}, {"max_seconds", s.back()},
-                 {"bytes", bytes_.at(kind)}};
+                 {"bytes", bytes_.at(kind)}, {"points", points_.at(kind)},
+                 {"seconds_per_point", total / double(std::max<std::size_t>(1, points_.at(kind)))}};
   }
   return out;
 }

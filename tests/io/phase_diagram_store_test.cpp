@@ -113,3 +113,38 @@ TEST(ResultsSession, RetryFailedRecomputesFailedPoints) {
   EXPECT_EQ(ResultsSession(path, grid, {true, true, false}, {}).todo().size(), 4u);
   EXPECT_EQ(read_snapshot(path, false).results.at(2).message, "boom");
 }
+
+// Group commit: a batch lands in the journal as consecutive records (one fsync) and in the file
+// bit-exact, statuses included. A batch whose journal append was cut short keeps its intact prefix:
+// resume replays exactly those points and recomputes the rest; none is half recorded.
+TEST(ResultsSession, GroupCommitRecordsABatchAndATornBatchKeepsItsIntactPrefix) {
+  const auto dir = scratch_dir("batch");
+  const std::string path = (dir / "d.h5").string();
+  const SweepGrid grid = grid_of(theory_sweep(3));
+  std::vector<PointResult> batch = {sample_result(5), sample_result(0), sample_result(3)};
+  batch[2].status = PointStatus::not_converged;
+  batch[2].message = "theory: slow";
+  std::uintmax_t journal_before = 0;
+  {
+    ResultsSession s(path, grid, {}, {});
+    journal_before = std::filesystem::file_size(journal_path_for(path));
+    const BatchCommit commit = s.record_batch(batch);
+    EXPECT_EQ(commit.journal_bytes, std::filesystem::file_size(journal_path_for(path)) - journal_before);
+    const auto status = s.store().statuses();
+    EXPECT_EQ(status, (std::vector<std::int8_t>{1, 0, 0, 3, 0, 1}));
+    for (const auto& r : batch) {
+      const PointResult back = s.store().read_point(r.point);
+      EXPECT_EQ(back.message, r.message);
+      EXPECT_EQ(back.kernels.at("theory_H"), r.kernels.at("theory_H"));
+      EXPECT_EQ(s.store().scalar("theory_q")[r.point], r.scalars.at("theory_q"));
+    }
+  }
+  // Cut the journal inside the batch's last record (a kill during the write), and lose the file.
+  const auto full = std::filesystem::file_size(journal_path_for(path));
+  std::filesystem::resize_file(journal_path_for(path), full - 7);
+  std::filesystem::remove(path);
+  ResultsSession resumed(path, grid, {true, true, false}, {});
+  EXPECT_EQ(resumed.already_done(), 2u);  // points 5 and 0; point 3's record was torn
+  EXPECT_EQ(resumed.todo(), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(resumed.store().read_point(0).kernels.at("theory_H"), sample_result(0).kernels.at("theory_H"));
+}

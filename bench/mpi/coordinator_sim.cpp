@@ -1,0 +1,324 @@
+// Discrete-event simulation of the sweep coordinator (src/mpi/sweep_scheduler.cpp) at scales this
+// machine cannot run: R-1 workers and one coordinator that is a single server with the per-message
+// costs measured by `kernelsweep run --stats`.
+//
+// What is modelled, and why (see docs/coordinator-scaling.md):
+//  * the coordinator's loop as written: dispatch to every idle worker (most expensive task first,
+//    one task in flight per worker); poll; on a result: receive, give that worker its next task,
+//    assemble the point, add it to the batch; commit the batch when no further result is waiting
+//    or it is full/old (group commit), or after every point (--no-group-commit: the old code);
+//    when nothing happened, sleep with the 20 us .. 2 ms backoff (so wake-up latency is included);
+//  * workers poll for their next task with the same backoff, so a worker whose result waits behind
+//    a 5 ms fsync also waits for its next task;
+//  * record cost of a batch of n points = journal_fixed + journal_per_point n + file_fixed +
+//    file_per_point n (fsync and the two HDF5 flushes are per batch; encoding/writing per point).
+// Not modelled: network contention, stragglers from node failures, the start-up of R processes.
+//
+// Usage:
+//   coordinator_sim [--stats FILE] [--task-times FILE --ranks R]   (validation against a real run)
+//   coordinator_sim --table                                          (R = 64, 1024, 8192 table)
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <queue>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Seconds. Defaults: the measurements in README "Performance" (theory sweep, R=3, 2-core VM).
+struct Costs {
+  double dispatch = 1.7e-6;
+  double receive = 75e-6;        // MPI_Recv + decode of a ~5 kB result
+  double assemble = 20e-6;       // a point's parts -> its result
+  double poll = 1e-6;            // an MPI_Iprobe that finds nothing
+  double journal_fixed = 3.5e-3; // write + fsync of the journal, per batch
+  double journal_per_point = 20e-6;
+  double file_fixed = 1.0e-3;    // two HDF5 flushes, per batch
+  double file_per_point = 0.3e-3;
+  double latency = 5e-6;         // one message, either direction
+  double record(std::size_t n) const {
+    return journal_fixed + file_fixed + double(n) * (journal_per_point + file_per_point);
+  }
+};
+
+struct Policy {
+  std::size_t commit_max_points = 64;  // 1 = no group commit
+  double commit_max_seconds = 0.5;
+};
+
+struct Task {
+  double seconds;   // true duration on a worker
+  double estimate;  // what the coordinator sorts by
+};
+
+struct Outcome {
+  double makespan = 0, useful = 0, coordinator_busy = 0;
+  std::size_t commits = 0, points = 0;
+  double efficiency(int workers) const { return useful / (double(workers) * makespan); }
+};
+
+// The coordinator's and workers' backoff: 20 us doubling to 2 ms.
+constexpr double kBackoffMin = 20e-6, kBackoffMax = 2e-3;
+
+// First poll time >= `arrival` of a rank that started polling at `since` with a fresh backoff.
+double seen_at(double since, double arrival) {
+  double t = since, d = kBackoffMin;
+  while (t < arrival) {
+    if (d >= kBackoffMax) {  // steady 2 ms polls: jump
+      const double k = std::ceil((arrival - t) / kBackoffMax);
+      return t + k * kBackoffMax;
+    }
+    t += d;
+    d = std::min(2 * d, kBackoffMax);
+  }
+  return t;
+}
+
+Outcome simulate(std::vector<Task> tasks, int workers, const Costs& c, const Policy& p) {
+  std::stable_sort(tasks.begin(), tasks.end(), [](const Task& a, const Task& b) { return a.estimate > b.estimate; });
+  struct Arrival {
+    double time;
+    int worker;
+    bool operator>(const Arrival& o) const { return time > o.time; }
+  };
+  std::priority_queue<Arrival, std::vector<Arrival>, std::greater<Arrival>> results;
+  std::vector<double> polling_since(static_cast<std::size_t>(workers), 0.0);  // when each worker began waiting
+  std::vector<int> idle;
+  for (int w = workers - 1; w >= 0; --w) idle.push_back(w);
+  Outcome out;
+  out.points = tasks.size();
+  std::size_t next = 0, recorded = 0, batch = 0;
+  double now = 0, batch_start = 0, backoff = kBackoffMin;
+  const auto busy = [&](double seconds) {
+    now += seconds;
+    out.coordinator_busy += seconds;
+  };
+  const auto dispatch = [&] {
+    while (!idle.empty() && next < tasks.size()) {
+      const int w = idle.back();
+      idle.pop_back();
+      busy(c.dispatch);
+      const double start = seen_at(polling_since[static_cast<std::size_t>(w)], now + c.latency);
+      const double finish = start + tasks[next].seconds;
+      out.useful += tasks[next].seconds;
+      ++next;
+      results.push({finish + c.latency, w});
+    }
+  };
+  const auto commit = [&] {
+    if (batch == 0) return;
+    busy(c.record(batch));
+    recorded += batch;
+    batch = 0;
+    ++out.commits;
+  };
+  while (recorded < tasks.size()) {
+    dispatch();
+    bool arrived = false;
+    if (!results.empty() && results.top().time <= now) {
+      const Arrival a = results.top();
+      results.pop();
+      busy(c.receive);
+      polling_since[static_cast<std::size_t>(a.worker)] = a.time;
+      idle.push_back(a.worker);
+      dispatch();
+      busy(c.assemble);
+      if (batch == 0) batch_start = now;
+      ++batch;
+      arrived = true;
+    } else {
+      busy(c.poll);
+    }
+    if (!arrived || batch >= p.commit_max_points || now - batch_start >= p.commit_max_seconds) commit();
+    if (arrived) {
+      backoff = kBackoffMin;
+    } else if (recorded < tasks.size()) {
+      // Sleep; long idle stretches at the 2 ms cap are skipped in one step.
+      const double until = results.empty() ? now : results.top().time;
+      if (backoff >= kBackoffMax && until > now + kBackoffMax)
+        now += std::floor((until - now) / kBackoffMax) * kBackoffMax;
+      else
+        now += backoff;
+      backoff = std::min(2 * backoff, kBackoffMax);
+    }
+  }
+  out.makespan = now;
+  return out;
+}
+
+// Task durations: lognormal with the given median and log-sd; the coordinator's cost estimate is
+// the true cost times a lognormal error (the estimate from N, T, P, steps is only proportional).
+std::vector<Task> lognormal_tasks(std::size_t n, double median, double sigma, double estimate_sigma,
+                                  std::uint64_t seed) {
+  std::mt19937_64 random(seed);
+  std::lognormal_distribution<double> cost(std::log(median), sigma), error(0.0, estimate_sigma);
+  std::vector<Task> tasks(n);
+  for (auto& t : tasks) {
+    t.seconds = cost(random);
+    t.estimate = t.seconds * error(random);
+  }
+  return tasks;
+}
+
+// Means of the --stats summary; record split into per-batch and per-point parts by least squares
+// over the logged batches (cost = a + b n), when the run had batches of more than one size.
+void read_stats(const std::string& path, Costs* c) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::string line;
+  std::vector<std::pair<double, double>> journal, file;  // (points, seconds)
+  nlohmann::json summary;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.contains("summary")) {
+      summary = j["summary"];
+      continue;
+    }
+    const std::string kind = j.at("event");
+    const double n = j.value("points", 1.0);
+    if (kind == "record_journal") journal.emplace_back(n, j.at("seconds").get<double>());
+    if (kind == "record_file") file.emplace_back(n, j.at("seconds").get<double>());
+  }
+  const auto mean = [&](const char* kind, double fallback) {
+    return summary.contains(kind) ? summary[kind]["mean_seconds"].get<double>() : fallback;
+  };
+  c->dispatch = mean("dispatch", c->dispatch);
+  c->receive = mean("receive", c->receive);
+  c->assemble = mean("assemble", c->assemble);
+  c->poll = mean("idle_poll", c->poll);
+  const auto fit = [](const std::vector<std::pair<double, double>>& xy, double* fixed, double* per_point) {
+    if (xy.empty()) return;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (const auto& [x, y] : xy) sx += x, sy += y, sxx += x * x, sxy += x * y;
+    const double n = double(xy.size()), var = sxx / n - (sx / n) * (sx / n);
+    if (var < 1e-9) {  // every batch the same size: keep the default split, scale it to the mean
+      const double x = sx / n, y = sy / n, model = *fixed + *per_point * x;
+      *fixed *= y / model;
+      *per_point *= y / model;
+      return;
+    }
+    const double b = std::max(0.0, (sxy / n - sx / n * sy / n) / var);
+    *per_point = b;
+    *fixed = std::max(0.0, sy / n - b * sx / n);
+  };
+  fit(journal, &c->journal_fixed, &c->journal_per_point);
+  fit(file, &c->file_fixed, &c->file_per_point);
+}
+
+struct Sweep {
+  const char* name;
+  double median, sigma;
+  std::size_t points_per_worker;
+};
+
+void print_costs(const Costs& c) {
+  std::printf("costs: dispatch %.1f us, receive %.1f us, assemble %.1f us, idle poll %.1f us, latency %.1f us,\n"
+              "       record(n) = %.2f ms + %.3f ms n (journal %.2f + %.3f n, file %.2f + %.3f n)\n",
+              c.dispatch * 1e6, c.receive * 1e6, c.assemble * 1e6, c.poll * 1e6, c.latency * 1e6,
+              (c.journal_fixed + c.file_fixed) * 1e3, (c.journal_per_point + c.file_per_point) * 1e3,
+              c.journal_fixed * 1e3, c.journal_per_point * 1e3, c.file_fixed * 1e3, c.file_per_point * 1e3);
+}
+
+void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<int>& ranks, double estimate_sigma,
+           bool json) {
+  print_costs(c);
+  std::printf("\n| sweep | R | points | group commit | makespan | efficiency | speedup | coordinator utilization | "
+              "points/commit |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& s : sweeps)
+    for (const int r : ranks) {
+      const int workers = r - 1;
+      const std::size_t n = s.points_per_worker * std::size_t(workers);
+      const auto tasks = lognormal_tasks(n, s.median, s.sigma, estimate_sigma, 42);
+      for (const bool group : {false, true}) {
+        const Policy p{group ? std::size_t(64) : std::size_t(1), 0.5};
+        const Outcome o = simulate(tasks, workers, c, p);
+        // Speedup against one worker on the same tasks (the coordinator is then never the limit).
+        const Outcome one = simulate(tasks, 1, c, p);
+        const double speedup = one.makespan / o.makespan;
+        std::printf("| %s | %d | %zu | %s | %.1f s | %.3f | %.0f | %.3f | %.1f |\n", s.name, r, n, group ? "on" : "off",
+                    o.makespan, o.efficiency(workers), speedup, o.coordinator_busy / o.makespan,
+                    double(o.points) / double(std::max<std::size_t>(1, o.commits)));
+        rows.push_back({{"sweep", s.name}, {"ranks", r}, {"points", n}, {"group_commit", group},
+                        {"makespan", o.makespan}, {"efficiency", o.efficiency(workers)}, {"speedup", speedup},
+                        {"coordinator_utilization", o.coordinator_busy / o.makespan}});
+      }
+    }
+  if (json) std::cout << rows.dump() << "\n";
+}
+
+[[noreturn]] void usage(const std::string& why) {
+  std::fprintf(stderr,
+               "%s\nusage: coordinator_sim [--stats FILE] [--latency s] [--receive s] [--record-fixed s] "
+               "[--record-per-point s]\n"
+               "         [--table [--json]] [--ranks R --task-times FILE [--batch N]]\n"
+               "         [--theory-median s --theory-sigma x --theory-points-per-worker n]\n"
+               "         [--sgld-median s --sgld-sigma x --sgld-points-per-worker n] [--estimate-sigma x]\n",
+               why.c_str());
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Costs c;
+  std::string task_times;
+  int ranks = 0;
+  std::size_t batch = 64;
+  bool want_table = false, json = false;
+  // Theory points: lognormal fitted to the wall times of the bench theory sweep (linear, T=4 P=4)
+  // on this machine; SGLD points: seconds to minutes (median 30 s, log-sd 1: 90% in 6 s .. 155 s).
+  Sweep theory{"theory", 0.035, 0.35, 200}, sgld{"sgld", 30.0, 1.0, 8};
+  double estimate_sigma = 0.3;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--stats") read_stats(value(), &c);
+    else if (a == "--latency") c.latency = std::stod(value());
+    else if (a == "--receive") c.receive = std::stod(value());
+    else if (a == "--record-fixed") { c.journal_fixed = std::stod(value()); c.file_fixed = 0; }
+    else if (a == "--record-per-point") { c.journal_per_point = std::stod(value()); c.file_per_point = 0; }
+    else if (a == "--task-times") task_times = value();
+    else if (a == "--ranks") ranks = std::stoi(value());
+    else if (a == "--batch") batch = std::stoul(value());
+    else if (a == "--table") want_table = true;
+    else if (a == "--json") json = true;
+    else if (a == "--theory-median") theory.median = std::stod(value());
+    else if (a == "--theory-sigma") theory.sigma = std::stod(value());
+    else if (a == "--theory-points-per-worker") theory.points_per_worker = std::stoul(value());
+    else if (a == "--sgld-median") sgld.median = std::stod(value());
+    else if (a == "--sgld-sigma") sgld.sigma = std::stod(value());
+    else if (a == "--sgld-points-per-worker") sgld.points_per_worker = std::stoul(value());
+    else if (a == "--estimate-sigma") estimate_sigma = std::stod(value());
+    else usage("unknown option " + a);
+  }
+  if (!task_times.empty()) {
+    // Validation: the measured per-task seconds of a real run, in the coordinator's dispatch
+    // order (equal estimates keep their order, as in the real queue).
+    if (ranks < 2) usage("--task-times needs --ranks R >= 2");
+    std::ifstream in(task_times);
+    if (!in) usage(task_times + ": cannot read");
+    std::vector<Task> tasks;
+    for (double s; in >> s;) tasks.push_back({s, 1.0});
+    print_costs(c);
+    const Outcome o = simulate(tasks, ranks - 1, c, {batch, 0.5});
+    std::printf("simulated: R=%d tasks=%zu makespan %.3f s, %.2f points/s, efficiency %.3f, coordinator utilization "
+                "%.3f, %.2f points/commit\n",
+                ranks, tasks.size(), o.makespan, double(tasks.size()) / o.makespan, o.efficiency(ranks - 1),
+                o.coordinator_busy / o.makespan, double(o.points) / double(std::max<std::size_t>(1, o.commits)));
+    return 0;
+  }
+  if (!want_table) usage("nothing to do: --table or --task-times");
+  table(c, {theory, sgld}, {64, 1024, 8192}, estimate_sigma, json);
+  return 0;
+}
