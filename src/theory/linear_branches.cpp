@@ -1,6 +1,7 @@
-// Branches of the linear theory (THEORY.md 3.1-3.2): symmetric branch from the prior kernel with
-// continuation in the signal amplitude; broken branch by seeding an odd-lag perturbation and, if that
-// falls back, by following it down from a larger signal; the Landau curve by constrained solves.
+// Branches of the linear theory (THEORY.md 3.1-3.2): the symmetric branch from the prior kernel with
+// adaptive continuation in the signal amplitude; the broken branch as the minimum of F(C) next to the
+// symmetric saddle, with two fallbacks (continuation in q by constrained solves; finding it at
+// another signal and following it in lam); the Landau curve by constrained solves.
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -43,45 +44,6 @@ double order_parameter_scale(const KernelStructure& s, const Eigen::MatrixXd& C)
   return scale / P;
 }
 
-struct BranchAttempt {
-  bool found = false;
-  LinearSolveResult result;
-};
-
-// From a symmetric solution, perturb the nearest-neighbour time blocks and iterate: above lambda_c
-// the odd mode grows until it saturates on the broken branch; Newton finishes.
-BranchAttempt seeded_broken_search(const KernelStructure& s, const TheoryOptions& options,
-                                   const Eigen::MatrixXd& C_symmetric, double amplitude) {
-  const int T = s.T(), P = s.P();
-  const EntryList all = entries_where(s, true);
-  const double scale = order_parameter_scale(s, C_symmetric);
-  BranchAttempt attempt;
-  for (double delta = 0.05; delta > 1e-3; delta *= 0.5) {
-    Eigen::MatrixXd C0 = C_symmetric;
-    for (int t = 0; t + 1 < T; ++t) {
-      const Eigen::MatrixXd block = 0.5 * delta *
-                                    (C_symmetric.block(t * P, t * P, P, P) +
-                                     C_symmetric.block((t + 1) * P, (t + 1) * P, P, P));
-      C0.block(t * P, (t + 1) * P, P, P) += block;
-      C0.block((t + 1) * P, t * P, P, P) += block.transpose();
-    }
-    FixedPointOptions plain;
-    plain.tolerance = 1e-9;
-    plain.max_iterations = options.max_iterations;
-    plain.mixing = 0.5;
-    plain.anderson_memory = 0;  // Anderson would happily converge back onto the unstable point
-    const LinearSolveResult drift = iterate_fixed_point(s, C0, amplitude, all, plain);
-    if (drift.breakdown) continue;
-    NewtonOptions newton;
-    newton.tolerance = options.tolerance;
-    attempt.result = newton_solve(s, drift.C, amplitude, all, newton);
-    attempt.found = attempt.result.converged &&
-                    std::abs(s.order_parameter(attempt.result.C)) > 1e-8 * scale;
-    return attempt;
-  }
-  return attempt;
-}
-
 // From a symmetric solution, continue in q with the field eps as Lagrange multiplier (constrained
 // solves). Above lambda_c, eps(q) = F'(q)/P starts with the sign opposite to q and returns to 0
 // exactly at the broken branch; bracket that zero, refine it by secant steps, finish with Newton.
@@ -97,7 +59,10 @@ std::optional<LinearSolveResult> broken_by_q_continuation(const KernelStructure&
   double q = 0.0, q_prev = 0.0, field = 0.0, field_prev = 0.0, dq = 0.02 * scale;
   int steps = 0;
   bool bracketed = false;
-  while (steps < 400 && dq > 1e-9 * scale && q < 50.0 * scale) {
+  constrained.max_iterations = 15;
+  // A step collapsing below 1e-4 of the scale means the constrained path folds (several unstable
+  // odd modes): give up here and let the caller approach from another signal.
+  while (steps < 400 && dq > 1e-4 * scale && q < 50.0 * scale) {
     constrained.field = field;
     constrained.constrained_q = q + dq;
     const LinearSolveResult r = newton_solve(s, C, amplitude, all, constrained);
@@ -247,30 +212,54 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
     return b;
   };
 
-  BranchAttempt direct = seeded_broken_search(s, options, symmetric.C, 1.0);
-  if (direct.found) return finish(direct.result, 0, "seeded from the symmetric branch");
+  // The broken branch is the minimum of F(C) next to the symmetric saddle: perturb along the
+  // nearest-neighbour time blocks and descend (F is a barrier on positive-definite C).
+  {
+    const int T = s.T(), P = s.P();
+    const EntryList all = entries_where(s, true);
+    const double scale = order_parameter_scale(s, symmetric.C);
+    for (double delta = 0.05; delta > 1e-4; delta *= 0.1) {
+      Eigen::MatrixXd C0 = symmetric.C;
+      for (int t = 0; t + 1 < T; ++t) {
+        const Eigen::MatrixXd block = 0.5 * delta *
+                                      (symmetric.C.block(t * P, t * P, P, P) +
+                                       symmetric.C.block((t + 1) * P, (t + 1) * P, P, P));
+        C0.block(t * P, (t + 1) * P, P, P) += block;
+        C0.block((t + 1) * P, t * P, P, P) += block.transpose();
+      }
+      MinimizeOptions minimize;
+      minimize.tolerance = options.tolerance;
+      const LinearSolveResult r = minimize_free_energy(s, C0, 1.0, all, minimize);
+      if (r.breakdown) continue;
+      if (r.converged && std::abs(s.order_parameter(r.C)) > 1e-8 * scale)
+        return finish(r, 0, "minimum of F(C) next to the symmetric saddle");
+      break;
+    }
+  }
 
   if (auto r = broken_by_q_continuation(s, options, symmetric.C, 1.0))
     return finish(*r, 0, "continuation in q from the symmetric branch");
 
-  // At strong signal the symmetric branch sits close to the positive-definiteness boundary and the
-  // constrained solves cannot leave it: find the broken branch at a fraction of the signal and
-  // follow it up in amplitude with Newton.
+  // At strong signal the symmetric branch sits close to the positive-definiteness boundary, and
+  // with several unstable odd modes the constrained path can fold: find the broken branch at
+  // another signal (a fraction or a multiple of lam) and follow it to lam with Newton.
   const EntryList all = entries_where(s, true);
   NewtonOptions newton;
   newton.tolerance = options.tolerance;
+  newton.max_iterations = 15;
   const double scale = order_parameter_scale(s, symmetric.C);
-  for (double start = 0.5; start > 0.01; start *= 0.5) {
-    const BranchSolution low = solve_linear_symmetric(s, options, start);
-    if (low.status == SolveStatus::failed) continue;
-    if (!(odd_sector_instability(s, low.C, start) > 1.0)) break;  // below lambda_c: give up
-    auto found = broken_by_q_continuation(s, options, low.C, start);
+  for (double start : {0.5, 2.0, 0.25, 4.0}) {
+    const BranchSolution other = solve_linear_symmetric(s, options, start);
+    if (other.status == SolveStatus::failed) continue;
+    if (!(odd_sector_instability(s, other.C, start) > 1.0)) continue;  // below lambda_c there
+    auto found = broken_by_q_continuation(s, options, other.C, start);
     if (!found) continue;
     Eigen::MatrixXd C = found->C;
-    double amplitude = start, step = 0.25 * start;
+    double amplitude = start, step = 0.25 * std::abs(1.0 - start);
+    const double direction = start < 1.0 ? 1.0 : -1.0;
     int steps = 0;
-    while (amplitude < 1.0 && step > 1e-9 && steps < 1000) {
-      const double next = std::min(1.0, amplitude + step);
+    while (amplitude != 1.0 && step > 1e-9 && steps < 400) {
+      const double next = direction > 0 ? std::min(1.0, amplitude + step) : std::max(1.0, amplitude - step);
       const LinearSolveResult r = newton_solve(s, C, next, all, newton);
       ++steps;
       if (r.converged && std::abs(s.order_parameter(r.C)) > 1e-8 * scale) {
@@ -282,12 +271,12 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
       }
     }
     if (amplitude == 1.0) {
+      newton.max_iterations = 30;
       LinearSolveResult r = newton_solve(s, C, 1.0, all, newton);
       std::ostringstream how;
-      how << "found at " << start << " x lam and followed up in the signal (" << steps << " steps)";
+      how << "found at " << start << " x lam and followed to lam in the signal (" << steps << " steps)";
       return finish(r, steps, how.str());
     }
-    break;
   }
   *reason = "the symmetric branch is unstable but no broken branch was found";
   return std::nullopt;

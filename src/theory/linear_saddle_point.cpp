@@ -44,15 +44,16 @@ LinearEvaluation evaluate_linear(const KernelStructure& s, const Eigen::MatrixXd
   e.C_hat = s.network().w * s.shift_transpose(e.G) + e.readout.tilt;
   e.precision = e.K_inv - e.C_hat;
   if (field != 0.0) e.precision -= field * s.order_parameter_field();
+  e.logdet_K = logdet(k_llt);
+  e.logdet_C = logdet(c_llt);
+  e.defined = e.K_inv.allFinite() && e.C_inv.allFinite() && e.C_hat.allFinite();
   Eigen::LLT<Eigen::MatrixXd> p_llt(e.precision);
   if (p_llt.info() != Eigen::Success) {
     e.failure = "K^{-1} - C_hat is not positive definite";
     return e;
   }
   e.next_C = p_llt.solve(I);
-  e.logdet_K = logdet(k_llt);
   e.logdet_precision = logdet(p_llt);
-  e.logdet_C = logdet(c_llt);
   e.fixed_point_residual = (e.next_C - C).norm() / C.norm();
   e.ok = std::isfinite(e.fixed_point_residual);
   if (!e.ok) e.failure = "non-finite kernels";
@@ -79,6 +80,59 @@ Eigen::MatrixXd map_derivative(const KernelStructure& s, const Eigen::MatrixXd& 
                              K_inv_C * dK_inv - dK_inv;
   const Eigen::MatrixXd dC_hat = w * s.shift_transpose(dG) + s.readout_tilt_derivative(e.readout, dC);
   return -e.next_C * (dK_inv - dC_hat) * e.next_C;
+}
+
+namespace {
+
+// x y^T + y x^T for a pair i != j; x x^T for i == j (the unit direction E_ii has one entry).
+void add_symmetric_outer(Eigen::MatrixXd& out, double scale, const Eigen::VectorXd& x,
+                         const Eigen::VectorXd& y, bool diagonal) {
+  if (diagonal) {
+    out.noalias() += scale * x * x.transpose();
+  } else {
+    out.noalias() += scale * x * y.transpose();
+    out.noalias() += scale * y * x.transpose();
+  }
+}
+
+}  // namespace
+
+Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                  const LinearEvaluation& e, const EntryList& entries) {
+  const int M = s.M(), P = s.P(), T = s.T();
+  const int n = static_cast<int>(entries.size());
+  const double w = s.network().w;
+  const Eigen::MatrixXd& K_inv = e.K_inv;
+  const Eigen::MatrixXd A = K_inv * C;  // so that C K^{-1} = A^T
+  const Eigen::MatrixXd AK = A * K_inv;  // columns A k_a, k_a = K^{-1} e_a
+  Eigen::MatrixXd J(n, n), dK_inv(M, M), dG(M, M), dR(M, M), dC(M, M);
+  for (int col = 0; col < n; ++col) {
+    const auto [i, j] = entries[col];
+    const bool diagonal = i == j;
+    dK_inv.setZero();
+    dG.setZero();
+    // Sh(E_ij) = E_{i+P, j+P} when both indices can be shifted (the pair is allowed, so for the
+    // DNN i and j share a layer).
+    if (i / P < T - 1 && j / P < T - 1) {
+      const int a = i + P, b = j + P;
+      add_symmetric_outer(dK_inv, -w, K_inv.col(a), K_inv.col(b), diagonal);
+      // dK^{-1} A^T + A dK^{-1} - dK^{-1}
+      if (diagonal) {
+        add_symmetric_outer(dG, -w, K_inv.col(a), AK.col(a), false);
+      } else {
+        add_symmetric_outer(dG, -w, K_inv.col(a), AK.col(b), false);
+        add_symmetric_outer(dG, -w, K_inv.col(b), AK.col(a), false);
+      }
+      dG -= dK_inv;
+    }
+    add_symmetric_outer(dG, 1.0, K_inv.col(i), K_inv.col(j), diagonal);  // K^{-1} dC K^{-1}
+    dC.setZero();
+    dC(i, j) = dC(j, i) = 1.0;
+    dR = dK_inv - w * s.shift_transpose(dG) - s.readout_tilt_derivative(e.readout, dC);
+    add_symmetric_outer(dR, 1.0, e.C_inv.col(i), e.C_inv.col(j), diagonal);  // C^{-1} dC C^{-1}
+    J.col(col) = pack(dR, entries);
+  }
+  return J;
 }
 
 double linear_free_energy(const Eigen::MatrixXd& C, const LinearEvaluation& e) {
@@ -205,16 +259,14 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
     const bool constraint_met = !constrained || std::abs(r(n)) < 1e-13 * (1.0 + C.norm());
     if (e.fixed_point_residual < options.tolerance && constraint_met) break;
     Eigen::MatrixXd J(unknowns, unknowns);
-    for (int j = 0; j < n; ++j) {
-      const Eigen::MatrixXd dC = unit_symmetric(entries[j].first, entries[j].second, M);
-      J.col(j).head(n) = pack(residual_derivative(s, C, e, dC), entries);
-      if (constrained) J(n, j) = s.order_parameter(dC);
-    }
+    J.topLeftCorner(n, n) = residual_jacobian(s, C, e, entries);
     if (constrained) {
+      for (int j = 0; j < n; ++j)
+        J(n, j) = s.order_parameter(unit_symmetric(entries[j].first, entries[j].second, M));
       J.col(n).head(n) = pack(-B, entries);
       J(n, n) = 0.0;
     }
-    const Eigen::VectorXd step = J.fullPivLu().solve(-r);
+    const Eigen::VectorXd step = J.partialPivLu().solve(-r);
     if (!step.allFinite()) {
       result.message = "singular Newton system";
       break;
@@ -271,6 +323,72 @@ Eigen::VectorXcd sector_spectrum(const KernelStructure& s, const Eigen::MatrixXd
 }
 
 }  // namespace
+
+LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::MatrixXd& C0,
+                                       double amplitude, const EntryList& entries,
+                                       const MinimizeOptions& options) {
+  const int M = s.M();
+  const int n = static_cast<int>(entries.size());
+  // In packed coordinates x (off-diagonal entries counted once), dF/dx = D pack(R) and the Hessian
+  // is D J with D = 1 off the diagonal and 1/2 on it (F = KL form; R = 2 dF/dC).
+  Eigen::VectorXd D(n);
+  for (int k = 0; k < n; ++k) D(k) = entries[k].first == entries[k].second ? 0.5 : 1.0;
+  const auto free_energy = [&](const Eigen::MatrixXd& C, LinearEvaluation* out) {
+    *out = evaluate_linear(s, C, amplitude);
+    return out->defined ? linear_free_energy_kl(C, *out) : std::numeric_limits<double>::infinity();
+  };
+  LinearSolveResult result;
+  Eigen::MatrixXd C = C0;
+  LinearEvaluation e;
+  double F = free_energy(C, &e);
+  if (!std::isfinite(F)) {
+    result.breakdown = true;
+    result.C = C0;
+    result.message = e.failure + " at the start of the minimization";
+    return result;
+  }
+  double shift = 0.0;
+  int k = 0;
+  for (; k < options.max_iterations; ++k) {
+    if (e.ok && e.fixed_point_residual < options.tolerance) break;
+    const Eigen::VectorXd gradient = D.cwiseProduct(pack(e.precision - e.C_inv, entries));
+    Eigen::MatrixXd hessian = D.asDiagonal() * residual_jacobian(s, C, e, entries);
+    hessian = 0.5 * (hessian + hessian.transpose()).eval();
+    // Levenberg-Marquardt: the smallest shift (relative to the Hessian's scale) that makes it
+    // positive definite, so the step descends even at a saddle.
+    const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
+    Eigen::LLT<Eigen::MatrixXd> llt;
+    for (shift = (shift > 0.0 ? 0.1 * shift : 0.0);; shift = std::max(1e-10 * scale, 4.0 * shift)) {
+      llt.compute(hessian + shift * Eigen::MatrixXd::Identity(n, n));
+      if (llt.info() == Eigen::Success) break;
+    }
+    const Eigen::VectorXd step = -llt.solve(gradient);
+    bool accepted = false;
+    for (double a = 1.0; a > 1e-10; a *= 0.5) {
+      const Eigen::MatrixXd C_try = C + a * unpack(step, entries, M);
+      LinearEvaluation e_try;
+      const double F_try = free_energy(C_try, &e_try);
+      if (F_try <= F + 1e-4 * a * gradient.dot(step)) {
+        C = C_try;
+        e = std::move(e_try);
+        F = F_try;
+        accepted = true;
+        break;
+      }
+    }
+    if (!accepted) {
+      result.message = "free-energy line search failed";
+      break;
+    }
+  }
+  result.iterations = k;
+  result.C = C;
+  result.residual = e.ok ? e.fixed_point_residual : std::numeric_limits<double>::infinity();
+  result.converged = e.ok && e.fixed_point_residual < options.tolerance;
+  if (!result.converged && result.message.empty())
+    result.message = "minimization reached residual " + std::to_string(result.residual);
+  return result;
+}
 
 double odd_sector_instability(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {
   const Eigen::VectorXcd eigenvalues = sector_spectrum(s, C, amplitude, true);

@@ -14,6 +14,8 @@ namespace kernelsweep {
 // Everything the equations need at one C (for signal amplitude s and field eps).
 struct LinearEvaluation {
   bool ok = false;  // K, v C_SS + kappa, K^{-1} - C_hat - eps B and C all positive definite
+  // C, K and v C_SS + kappa positive definite: enough for F(C) (KL form) and the residual R(C).
+  bool defined = false;
   std::string failure;
   Eigen::MatrixXd K, K_inv, G, C_hat, precision, next_C, C_inv;
   KernelStructure::Readout readout;
@@ -29,6 +31,11 @@ Eigen::MatrixXd residual_derivative(const KernelStructure& s, const Eigen::Matri
                                     const LinearEvaluation& e, const Eigen::MatrixXd& dC);
 Eigen::MatrixXd map_derivative(const KernelStructure& s, const Eigen::MatrixXd& C,
                                const LinearEvaluation& e, const Eigen::MatrixXd& dC);
+
+// All columns dR/dC_k for the unit directions of `entries` (E_ij + E_ji, or E_ii), packed over
+// `entries`: every term is a rank-2 outer product, so a column costs O(M^2), not O(M^3).
+Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                  const LinearEvaluation& e, const EntryList& entries);
 
 // F = 1/2 tr(C_hat C) - log Z + 1/2 y^T r with log Z = -1/2 logdet(I - K (C_hat + eps B)).
 double linear_free_energy(const Eigen::MatrixXd& C, const LinearEvaluation& e);
@@ -66,6 +73,19 @@ struct NewtonOptions {
 LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& C0,
                                double amplitude, const EntryList& entries,
                                const NewtonOptions& options);
+
+struct MinimizeOptions {
+  double tolerance = 1e-12;  // on the relative fixed-point residual
+  int max_iterations = 200;
+};
+
+// Minimizes F(C) (KL form, a barrier function on positive-definite C whose gradient is R(C) / 2)
+// from C0 over the packed entries by Newton steps with Levenberg-Marquardt shifts and a decreasing-F
+// line search: from a perturbed saddle it descends to a minimum (the broken branch above
+// lambda_c). Needs no positive definiteness of K^{-1} - C_hat along the way.
+LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::MatrixXd& C0,
+                                       double amplitude, const EntryList& entries,
+                                       const MinimizeOptions& options);
 
 // Largest real part among eigenvalues of the map's Jacobian on odd-lag perturbations at C: above 1
 // the symmetric branch is unstable (section 3.2).

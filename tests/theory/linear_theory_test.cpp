@@ -176,6 +176,29 @@ TEST(LinearTheory, ResidualJacobianMatchesFiniteDifferences) {
   }
 }
 
+// The rank-2 Jacobian assembly equals the general directional derivative, column by column.
+TEST(LinearTheory, FastJacobianEqualsDirectionalDerivatives) {
+  for (Architecture a : {Architecture::rnn, Architecture::dnn}) {
+    const NetworkSpec n = network(a, 4);
+    TaskSpec task;
+    task.P = 3;
+    task.D = 3;
+    task.lam = 0.3;
+    const KernelStructure s(n, make_dataset(task, n.T));
+    const Eigen::MatrixXd C = s.linear_prior_kernel();
+    const LinearEvaluation e = evaluate_linear(s, C, 1.0);
+    ASSERT_TRUE(e.ok);
+    const EntryList entries = entries_where(s, true);
+    const Eigen::MatrixXd J = residual_jacobian(s, C, e, entries);
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+      const Eigen::MatrixXd dC = unit_symmetric(entries[k].first, entries[k].second, s.M());
+      const Eigen::VectorXd column = pack(residual_derivative(s, C, e, dC), entries);
+      EXPECT_LT((J.col(static_cast<Eigen::Index>(k)) - column).norm(), 1e-10 * (1.0 + column.norm()))
+          << to_string(a) << " entry " << entries[k].first << "," << entries[k].second;
+    }
+  }
+}
+
 // Strong signal: K^{-1} - C_hat is not positive definite at the prior, so the solver must use
 // continuation in the amplitude; the result must still be a fixed point.
 TEST(LinearTheory, StrongSignalNeedsContinuationAndStillConverges) {
