@@ -32,17 +32,22 @@
 
 namespace {
 
-// Seconds. Defaults: the measurements in README "Performance" (theory sweep, R=3, 2-core VM).
+// Seconds. Defaults: measured on the 2-core VM (docs/coordinator-scaling.md): dispatch, receive,
+// assemble, idle poll (p50) from `kernelsweep run --stats` of the bench theory sweep at R=3;
+// record(n) from bench/mpi/record_cost (fit 5.95 ms + 0.29 ms n over batches of 1..64).
 struct Costs {
   double dispatch = 1.7e-6;
-  double receive = 75e-6;        // MPI_Recv + decode of a ~5 kB result
-  double assemble = 20e-6;       // a point's parts -> its result
-  double poll = 1e-6;            // an MPI_Iprobe that finds nothing
-  double journal_fixed = 3.5e-3; // write + fsync of the journal, per batch
-  double journal_per_point = 20e-6;
-  double file_fixed = 1.0e-3;    // two HDF5 flushes, per batch
-  double file_per_point = 0.3e-3;
+  double receive = 70e-6;        // MPI_Recv + decode of a ~5 kB theory result (SGLD ~9 kB: 125 us)
+  double assemble = 12e-6;       // a point's parts -> its result (SGLD summary: ~200 us)
+  double poll = 10e-6;           // an MPI_Iprobe that finds nothing
+  double journal_fixed = 5.0e-3; // write + fsync of the journal, per batch
+  double journal_per_point = 30e-6;
+  double file_fixed = 0.95e-3;   // two HDF5 flushes, per batch
+  double file_per_point = 0.25e-3;
   double latency = 5e-6;         // one message, either direction
+  // Extra delay each time a rank wakes from a backoff sleep before it runs again: 0 with a core
+  // per rank (a cluster); milliseconds on an oversubscribed machine (this 2-core VM under load).
+  double wake = 0.0;
   double record(std::size_t n) const {
     return journal_fixed + file_fixed + double(n) * (journal_per_point + file_per_point);
   }
@@ -105,7 +110,7 @@ Outcome simulate(std::vector<Task> tasks, int workers, const Costs& c, const Pol
       const int w = idle.back();
       idle.pop_back();
       busy(c.dispatch);
-      const double start = seen_at(polling_since[static_cast<std::size_t>(w)], now + c.latency);
+      const double start = seen_at(polling_since[static_cast<std::size_t>(w)], now + c.latency) + c.wake;
       const double finish = start + tasks[next].seconds;
       out.useful += tasks[next].seconds;
       ++next;
@@ -147,6 +152,7 @@ Outcome simulate(std::vector<Task> tasks, int workers, const Costs& c, const Pol
       else
         now += backoff;
       backoff = std::min(2 * backoff, kBackoffMax);
+      now += c.wake;
     }
   }
   out.makespan = now;
@@ -213,15 +219,18 @@ void read_stats(const std::string& path, Costs* c) {
 }
 
 struct Sweep {
-  const char* name;
+  std::string name;
+  std::vector<double> measured;  // if set: task seconds are resampled from these (bootstrap)
   double median, sigma;
   std::size_t points_per_worker;
+  double receive, assemble;  // per-sweep message costs (result size and summary work differ)
 };
 
 void print_costs(const Costs& c) {
-  std::printf("costs: dispatch %.1f us, receive %.1f us, assemble %.1f us, idle poll %.1f us, latency %.1f us,\n"
+  std::printf("costs: dispatch %.1f us, receive %.1f us, assemble %.1f us, idle poll %.1f us, latency %.1f us, "
+              "wake %.2f ms,\n"
               "       record(n) = %.2f ms + %.3f ms n (journal %.2f + %.3f n, file %.2f + %.3f n)\n",
-              c.dispatch * 1e6, c.receive * 1e6, c.assemble * 1e6, c.poll * 1e6, c.latency * 1e6,
+              c.dispatch * 1e6, c.receive * 1e6, c.assemble * 1e6, c.poll * 1e6, c.latency * 1e6, c.wake * 1e3,
               (c.journal_fixed + c.file_fixed) * 1e3, (c.journal_per_point + c.file_per_point) * 1e3,
               c.journal_fixed * 1e3, c.journal_per_point * 1e3, c.file_fixed * 1e3, c.file_per_point * 1e3);
 }
@@ -229,6 +238,24 @@ void print_costs(const Costs& c) {
 void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<int>& ranks, double estimate_sigma,
            bool json) {
   print_costs(c);
+  // Where the coordinator saturates: it serves at most 1 / (per-point cost) points per second,
+  // the workers ask for (R-1) / mean task seconds.
+  for (const auto& s : sweeps) {
+    double mean = s.median * std::exp(s.sigma * s.sigma / 2);
+    if (!s.measured.empty()) {
+      mean = 0;
+      for (const double x : s.measured) mean += x / double(s.measured.size());
+      std::printf("%s: resampled from %zu measured task times (mean %.4g s)\n", s.name.c_str(), s.measured.size(), mean);
+    }
+    const double fixed = c.dispatch + s.receive + s.assemble;
+    const double one = fixed + c.record(1), full = fixed + c.record(64) / 64;
+    if (s.measured.empty())
+      std::printf("%s: lognormal median %.4g s, log-sd %.2f (mean %.4g s)\n", s.name.c_str(), s.median, s.sigma, mean);
+    std::printf("  %zu points per worker; receive %.0f us, assemble %.0f us; coordinator capacity %.0f points/s\n"
+                "  without group commit (saturates at R ~ %.0f), %.0f points/s with full batches of 64 (R ~ %.0f)\n",
+                s.points_per_worker, s.receive * 1e6, s.assemble * 1e6, 1 / one,
+                1 + mean / one, 1 / full, 1 + mean / full);
+  }
   std::printf("\n| sweep | R | points | group commit | makespan | efficiency | speedup | coordinator utilization | "
               "points/commit |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   nlohmann::json rows = nlohmann::json::array();
@@ -236,14 +263,26 @@ void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<i
     for (const int r : ranks) {
       const int workers = r - 1;
       const std::size_t n = s.points_per_worker * std::size_t(workers);
-      const auto tasks = lognormal_tasks(n, s.median, s.sigma, estimate_sigma, 42);
+      auto tasks = lognormal_tasks(n, s.median, s.sigma, estimate_sigma, 42);
+      if (!s.measured.empty()) {
+        std::mt19937_64 random(7);
+        std::uniform_int_distribution<std::size_t> pick(0, s.measured.size() - 1);
+        std::lognormal_distribution<double> error(0.0, estimate_sigma);
+        for (auto& t : tasks) {
+          t.seconds = s.measured[pick(random)];
+          t.estimate = t.seconds * error(random);
+        }
+      }
+      Costs cs = c;
+      cs.receive = s.receive;
+      cs.assemble = s.assemble;
       for (const bool group : {false, true}) {
         const Policy p{group ? std::size_t(64) : std::size_t(1), 0.5};
-        const Outcome o = simulate(tasks, workers, c, p);
+        const Outcome o = simulate(tasks, workers, cs, p);
         // Speedup against one worker on the same tasks (the coordinator is then never the limit).
-        const Outcome one = simulate(tasks, 1, c, p);
+        const Outcome one = simulate(tasks, 1, cs, p);
         const double speedup = one.makespan / o.makespan;
-        std::printf("| %s | %d | %zu | %s | %.1f s | %.3f | %.0f | %.3f | %.1f |\n", s.name, r, n, group ? "on" : "off",
+        std::printf("| %s | %d | %zu | %s | %.1f s | %.3f | %.0f | %.3f | %.1f |\n", s.name.c_str(), r, n, group ? "on" : "off",
                     o.makespan, o.efficiency(workers), speedup, o.coordinator_busy / o.makespan,
                     double(o.points) / double(std::max<std::size_t>(1, o.commits)));
         rows.push_back({{"sweep", s.name}, {"ranks", r}, {"points", n}, {"group_commit", group},
@@ -256,10 +295,10 @@ void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<i
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(stderr,
-               "%s\nusage: coordinator_sim [--stats FILE] [--latency s] [--receive s] [--record-fixed s] "
+               "%s\nusage: coordinator_sim [--stats FILE] [--latency s] [--wake s] [--receive s] [--record-fixed s] "
                "[--record-per-point s]\n"
                "         [--table [--json]] [--ranks R --task-times FILE [--batch N]]\n"
-               "         [--theory-median s --theory-sigma x --theory-points-per-worker n]\n"
+               "         [--theory-median s --theory-sigma x --theory-points-per-worker n] [--theory-times FILE]\n"
                "         [--sgld-median s --sgld-sigma x --sgld-points-per-worker n] [--estimate-sigma x]\n",
                why.c_str());
   std::exit(2);
@@ -273,9 +312,11 @@ int main(int argc, char** argv) {
   int ranks = 0;
   std::size_t batch = 64;
   bool want_table = false, json = false;
-  // Theory points: lognormal fitted to the wall times of the bench theory sweep (linear, T=4 P=4)
-  // on this machine; SGLD points: seconds to minutes (median 30 s, log-sd 1: 90% in 6 s .. 155 s).
-  Sweep theory{"theory", 0.035, 0.35, 200}, sgld{"sgld", 30.0, 1.0, 8};
+  // Theory points: lognormal fitted (median and sd of log) to the wall times of the bench theory
+  // sweep (linear, T=4 P=4, 300 points, R=1) on this machine. SGLD points: seconds to minutes
+  // (median 20 s, log-sd 0.8: 90% between 5 s and 75 s), as for N = 64..512 with 10^4..10^5 steps.
+  Sweep theory{"theory", {}, 0.0015, 1.58, 200, 70e-6, 12e-6}, sgld{"sgld", {}, 20.0, 0.8, 32, 125e-6, 200e-6};
+  std::string theory_times;
   double estimate_sigma = 0.3;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -285,6 +326,7 @@ int main(int argc, char** argv) {
     };
     if (a == "--stats") read_stats(value(), &c);
     else if (a == "--latency") c.latency = std::stod(value());
+    else if (a == "--wake") c.wake = std::stod(value());
     else if (a == "--receive") c.receive = std::stod(value());
     else if (a == "--record-fixed") { c.journal_fixed = std::stod(value()); c.file_fixed = 0; }
     else if (a == "--record-per-point") { c.journal_per_point = std::stod(value()); c.file_per_point = 0; }
@@ -293,6 +335,7 @@ int main(int argc, char** argv) {
     else if (a == "--batch") batch = std::stoul(value());
     else if (a == "--table") want_table = true;
     else if (a == "--json") json = true;
+    else if (a == "--theory-times") theory_times = value();
     else if (a == "--theory-median") theory.median = std::stod(value());
     else if (a == "--theory-sigma") theory.sigma = std::stod(value());
     else if (a == "--theory-points-per-worker") theory.points_per_worker = std::stoul(value());
@@ -319,6 +362,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!want_table) usage("nothing to do: --table or --task-times");
-  table(c, {theory, sgld}, {64, 1024, 8192}, estimate_sigma, json);
+  std::vector<Sweep> sweeps = {theory};
+  if (!theory_times.empty()) {
+    // The measured distribution as a second theory sweep: the lognormal fit has the measured
+    // median but not the measured mean (RNN points near the transition form a slow second mode).
+    Sweep measured = theory;
+    measured.name = "theory (measured)";
+    std::ifstream in(theory_times);
+    if (!in) usage(theory_times + ": cannot read");
+    for (double x; in >> x;) measured.measured.push_back(x);
+    if (measured.measured.empty()) usage(theory_times + ": no task times");
+    sweeps.push_back(measured);
+  }
+  sweeps.push_back(sgld);
+  table(c, sweeps, {64, 1024, 8192}, estimate_sigma, json);
   return 0;
 }

@@ -165,8 +165,9 @@ TEST(MpiSweep, SignalOnTheJobExits75AndResumes) {
 TEST(MpiSweep, SingleProcessSigtermExits75AndStatusListsSlurmJobs) {
   const auto dir = scratch_dir("serial");
   write_text(dir / "s.yaml", kSweep);
+  // Longer SGLD runs (as in the test above): the 600-step sweep can finish within 0.7 s on a fast build.
   const pid_t job = spawn(dir, {"env", "SLURM_JOB_ID=4242", "SLURM_ARRAY_TASK_ID=3", binary(), "run", "s.yaml",
-                                "--out", "d.h5", "--grace", "0.2"});
+                                "--out", "d.h5", "--grace", "0.2", "--set", "base.sgld.steps=6000"});
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   kill(job, SIGTERM);
   const int rc = wait_for(job);
