@@ -39,9 +39,20 @@ CriticalPointResult find_critical_signal(const TheoryOptions& theory, const Netw
                                   "supervision at both parities), so no symmetry-breaking transition");
   }
   CriticalPointResult result;
+  // Unstable where the odd-sector Hessian of F has a negative eigenvalue: equivalent to the map's
+  // Jacobian eigenvalue exceeding 1 (see odd_sector_hessian_minimum), and cheaper.
   const auto unstable = [&](double lam) {
     ++result.solves;
-    return symmetric_branch_instability(theory, network, task, lam) > 1.0;
+    TaskSpec at = task;
+    at.lam = lam;
+    const KernelStructure s(network, make_dataset(at, network.T));
+    const BranchSolution symmetric = solve_linear_symmetric(s, theory);
+    if (symmetric.status == SolveStatus::failed) {
+      std::ostringstream msg;
+      msg << "the symmetric branch failed at lam = " << lam << ": " << symmetric.message;
+      throw std::runtime_error(msg.str());
+    }
+    return odd_sector_hessian_minimum(s, symmetric.C, 1.0) < 0.0;
   };
   double lo = options.lo, hi = options.hi;
   if (unstable(lo)) {

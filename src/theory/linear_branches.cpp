@@ -195,11 +195,11 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
     *reason = "the symmetric branch failed";
     return std::nullopt;
   }
-  const double instability = odd_sector_instability(s, symmetric.C, 1.0);
-  if (!(instability > 1.0)) {
+  const double curvature = odd_sector_hessian_minimum(s, symmetric.C, 1.0);
+  if (!(curvature < 0.0)) {
     std::ostringstream msg;
-    msg << "the symmetric branch is stable (largest odd-sector Jacobian eigenvalue " << instability
-        << " <= 1): lam is below lambda_c";
+    msg << "the symmetric branch is stable (smallest odd-sector Hessian eigenvalue of F " << curvature
+        << " >= 0): lam is below lambda_c";
     *reason = msg.str();
     return std::nullopt;
   }
@@ -251,7 +251,7 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
   for (double start : {0.5, 2.0, 0.25, 4.0}) {
     const BranchSolution other = solve_linear_symmetric(s, options, start);
     if (other.status == SolveStatus::failed) continue;
-    if (!(odd_sector_instability(s, other.C, start) > 1.0)) continue;  // below lambda_c there
+    if (!(odd_sector_hessian_minimum(s, other.C, start) < 0.0)) continue;  // below lambda_c there
     auto found = broken_by_q_continuation(s, options, other.C, start);
     if (!found) continue;
     Eigen::MatrixXd C = found->C;

@@ -348,6 +348,7 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
     return result;
   }
   double shift = 0.0;
+  bool stagnant = false;
   int k = 0;
   for (; k < options.max_iterations; ++k) {
     if (e.ok && e.fixed_point_residual < options.tolerance) break;
@@ -356,11 +357,18 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
     hessian = 0.5 * (hessian + hessian.transpose()).eval();
     // Levenberg-Marquardt: the smallest shift (relative to the Hessian's scale) that makes it
     // positive definite, so the step descends even at a saddle.
+    // Each attempt is a Cholesky of an n x n matrix: try no shift (quadratic convergence near the
+    // minimum), then from a quarter of the last shift that worked, doubling until positive
+    // definite (a shift much larger than needed shortens the steps).
     const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
-    Eigen::LLT<Eigen::MatrixXd> llt;
-    for (shift = (shift > 0.0 ? 0.1 * shift : 0.0);; shift = std::max(1e-10 * scale, 4.0 * shift)) {
-      llt.compute(hessian + shift * Eigen::MatrixXd::Identity(n, n));
-      if (llt.info() == Eigen::Success) break;
+    Eigen::LLT<Eigen::MatrixXd> llt(hessian);
+    if (llt.info() == Eigen::Success) {
+      shift = 0.0;
+    } else {
+      for (shift = std::max(0.25 * shift, 1e-8 * scale);; shift *= 2.0) {
+        llt.compute(hessian + shift * Eigen::MatrixXd::Identity(n, n));
+        if (llt.info() == Eigen::Success) break;
+      }
     }
     const Eigen::VectorXd step = -llt.solve(gradient);
     bool accepted = false;
@@ -369,6 +377,7 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
       LinearEvaluation e_try;
       const double F_try = free_energy(C_try, &e_try);
       if (F_try <= F + 1e-4 * a * gradient.dot(step)) {
+        stagnant = F - F_try <= 1e-14 * std::abs(F);
         C = C_try;
         e = std::move(e_try);
         F = F_try;
@@ -379,6 +388,18 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
     if (!accepted) {
       result.message = "free-energy line search failed";
       break;
+    }
+    // Near the minimum F changes by ~|R|^2, below its rounding: finish by Newton on R instead.
+    if (stagnant && shift == 0.0 && e.ok) break;
+  }
+  if (e.ok && !(e.fixed_point_residual < options.tolerance) && e.fixed_point_residual < 1e-4) {
+    NewtonOptions newton;
+    newton.tolerance = options.tolerance;
+    const LinearSolveResult polished = newton_solve(s, C, amplitude, entries, newton);
+    if (!polished.breakdown && polished.residual < e.fixed_point_residual) {
+      C = polished.C;
+      e = evaluate_linear(s, C, amplitude);
+      k += polished.iterations;
     }
   }
   result.iterations = k;
@@ -394,6 +415,19 @@ double odd_sector_instability(const KernelStructure& s, const Eigen::MatrixXd& C
   const Eigen::VectorXcd eigenvalues = sector_spectrum(s, C, amplitude, true);
   if (eigenvalues.size() == 0) return -std::numeric_limits<double>::infinity();
   return eigenvalues.real().maxCoeff();
+}
+
+double odd_sector_hessian_minimum(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {
+  EntryList odd;
+  for (const auto& ij : entries_where(s, true))
+    if (s.is_odd_lag(ij.first, ij.second)) odd.push_back(ij);
+  if (odd.empty()) return std::numeric_limits<double>::infinity();
+  const LinearEvaluation e = evaluate_linear(s, C, amplitude);
+  if (!e.defined) return std::numeric_limits<double>::quiet_NaN();
+  // Odd-lag entries are all off the diagonal, so the packed Hessian is J_R itself (D = 1).
+  Eigen::MatrixXd hessian = residual_jacobian(s, C, e, odd);
+  hessian = 0.5 * (hessian + hessian.transpose()).eval();
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(hessian, Eigen::EigenvaluesOnly).eigenvalues()(0);
 }
 
 double even_sector_stiffness(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {

@@ -91,6 +91,12 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
 // the symmetric branch is unstable (section 3.2).
 double odd_sector_instability(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude);
 
+// Smallest eigenvalue of the Hessian of F(C) on odd-lag perturbations at a fixed point C. At a fixed
+// point the map's Jacobian is I - (C . C) J_R with J_R the Hessian of 2F and (C . C) positive
+// definite, so by Sylvester's law of inertia an odd-sector eigenvalue of the map exceeds 1 exactly
+// when this is negative: the same criterion, at O(M^2) per column instead of O(M^3).
+double odd_sector_hessian_minimum(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude);
+
 // Smallest real part among eigenvalues of the map's Jacobian on even-lag perturbations at C: the
 // stiff readout mode (strongly negative at strong signal) that bounds the usable damping.
 double even_sector_stiffness(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude);

@@ -1,0 +1,83 @@
+// Speed of one grid point's kernel theory (issue: foundation). Run: build/<preset>/bench/theory_bench
+//   linear T=8, P=4 (M=32): symmetric only (lam below lambda_c = 0.389) and both branches (lam = 1);
+//   linear T=4, P=4 both branches and lambda_c; erf T=4, P=4 with the default 4000 chains, with its
+//   Monte-Carlo error reported as counters.
+#include <benchmark/benchmark.h>
+
+#include "theory/critical_point.hpp"
+#include "theory/saddle_point.hpp"
+
+namespace kernelsweep {
+namespace {
+
+TheoryProblem endpoint_problem(int T, double lam, Activation activation = Activation::linear) {
+  NetworkSpec n;
+  n.T = T;
+  n.activation = activation;
+  TaskSpec task;
+  task.lam = lam;
+  return TheoryProblem{n, make_dataset(task, T)};
+}
+
+void run_point(benchmark::State& state, const TheoryProblem& problem, const TheoryOptions& options,
+               std::size_t expected_branches) {
+  TheorySummary summary;
+  for (auto _ : state) {
+    solve_saddle_point(options, problem, &summary);
+    benchmark::DoNotOptimize(summary.status);
+  }
+  if (summary.branches.size() != expected_branches || summary.status != SolveStatus::converged)
+    state.SkipWithError(("unexpected result: " + summary.message).c_str());
+  state.counters["residual"] = summary.solution().residual;
+  state.counters["q"] = summary.solution().q;
+}
+
+void BM_LinearSymmetricOnly_T8P4(benchmark::State& state) {
+  run_point(state, endpoint_problem(8, 0.3), TheoryOptions{}, 1);
+}
+void BM_LinearBothBranches_T8P4(benchmark::State& state) {
+  run_point(state, endpoint_problem(8, 1.0), TheoryOptions{}, 2);
+}
+void BM_LinearBothBranches_T4P4(benchmark::State& state) {
+  run_point(state, endpoint_problem(4, 1.5), TheoryOptions{}, 2);
+}
+
+void BM_CriticalPoint_T4P4(benchmark::State& state) {
+  const TheoryProblem p = endpoint_problem(4, 1.0);
+  TaskSpec task;
+  CriticalPointResult r;
+  for (auto _ : state) {
+    r = find_critical_signal(TheoryOptions{}, p.network, task, CriticalPointOptions{});
+    benchmark::DoNotOptimize(r.lambda_c);
+  }
+  state.counters["lambda_c"] = r.lambda_c;
+}
+
+void BM_ErfBothBranches_T4P4(benchmark::State& state) {
+  TheoryOptions options;
+  options.max_iterations = 200;  // the config default for erf
+  const TheoryProblem p = endpoint_problem(4, 1.5, Activation::erf);
+  TheorySummary summary;
+  for (auto _ : state) {
+    solve_saddle_point(options, p, &summary);
+    benchmark::DoNotOptimize(summary.status);
+  }
+  if (summary.status == SolveStatus::failed) state.SkipWithError(summary.message.c_str());
+  const BranchSolution& b = summary.solution();
+  state.counters["branches"] = double(summary.branches.size());
+  state.counters["q"] = b.q;
+  state.counters["q_stderr"] = b.q_stderr;
+  state.counters["C_rel_stderr"] = b.C_stderr.norm() / b.C.norm();
+  state.counters["F_stderr"] = b.free_energy_stderr;
+}
+
+BENCHMARK(BM_LinearSymmetricOnly_T8P4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LinearBothBranches_T8P4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LinearBothBranches_T4P4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CriticalPoint_T4P4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ErfBothBranches_T4P4)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+}  // namespace
+}  // namespace kernelsweep
+
+BENCHMARK_MAIN();
