@@ -9,18 +9,34 @@
 
 namespace kernelsweep {
 
-double symmetric_branch_instability(const TheoryOptions& theory, const NetworkSpec& network,
-                                    const TaskSpec& task, double lam) {
+namespace {
+
+struct SymmetricPoint {
+  KernelStructure structure;
+  BranchSolution solution;
+};
+
+// The symmetric branch of (network, task) at signal lam; throws if the solver breaks down.
+SymmetricPoint symmetric_point(const TheoryOptions& theory, const NetworkSpec& network,
+                               const TaskSpec& task, double lam) {
   TaskSpec at = task;
   at.lam = lam;
-  const KernelStructure s(network, make_dataset(at, network.T));
-  const BranchSolution symmetric = solve_linear_symmetric(s, theory);
-  if (symmetric.status == SolveStatus::failed) {
+  SymmetricPoint point{KernelStructure(network, make_dataset(at, network.T)), {}};
+  point.solution = solve_linear_symmetric(point.structure, theory);
+  if (point.solution.status == SolveStatus::failed) {
     std::ostringstream msg;
-    msg << "the symmetric branch failed at lam = " << lam << ": " << symmetric.message;
+    msg << "the symmetric branch failed at lam = " << lam << ": " << point.solution.message;
     throw std::runtime_error(msg.str());
   }
-  return odd_sector_instability(s, symmetric.C, 1.0);
+  return point;
+}
+
+}  // namespace
+
+double symmetric_branch_instability(const TheoryOptions& theory, const NetworkSpec& network,
+                                    const TaskSpec& task, double lam) {
+  const SymmetricPoint p = symmetric_point(theory, network, task, lam);
+  return odd_sector_instability(p.structure, p.solution.C, 1.0);
 }
 
 CriticalPointResult find_critical_signal(const TheoryOptions& theory, const NetworkSpec& network,
@@ -43,16 +59,8 @@ CriticalPointResult find_critical_signal(const TheoryOptions& theory, const Netw
   // Jacobian eigenvalue exceeding 1 (see odd_sector_hessian_minimum), and cheaper.
   const auto unstable = [&](double lam) {
     ++result.solves;
-    TaskSpec at = task;
-    at.lam = lam;
-    const KernelStructure s(network, make_dataset(at, network.T));
-    const BranchSolution symmetric = solve_linear_symmetric(s, theory);
-    if (symmetric.status == SolveStatus::failed) {
-      std::ostringstream msg;
-      msg << "the symmetric branch failed at lam = " << lam << ": " << symmetric.message;
-      throw std::runtime_error(msg.str());
-    }
-    return odd_sector_hessian_minimum(s, symmetric.C, 1.0) < 0.0;
+    const SymmetricPoint p = symmetric_point(theory, network, task, lam);
+    return odd_sector_hessian_minimum(p.structure, p.solution.C, 1.0) < 0.0;
   };
   double lo = options.lo, hi = options.hi;
   if (unstable(lo)) {
