@@ -2,10 +2,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <exception>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <utility>
 
 #include "mpi/coordinator_stats.hpp"
 #include "mpi/progress_reporter.hpp"
@@ -66,6 +70,89 @@ class LocalWorker {
   TaskResult result_;
 };
 
+// Records finished points on its own thread (group commit). The coordinator's thread only talks
+// MPI, so a result is received and its worker given the next task within microseconds even while
+// the journal is being fsynced; every point that arrives during one commit joins the next batch
+// (at most `max_points`), so under load one fsync covers many points and with few workers no one
+// waits for the disk. This thread is the only caller of the sink (the results file's one user
+// during the run). A point counts as done only once its batch's commit has returned.
+class GroupCommitter {
+ public:
+  struct Commit {
+    std::vector<PointResult> points;
+    CommitCost cost;
+    double seconds = 0.0;
+  };
+
+  GroupCommitter(const ResultSink& sink, std::size_t max_points)
+      : sink_(sink), max_points_(std::max<std::size_t>(1, max_points)),
+        max_pending_(std::max<std::size_t>(1024, 16 * max_points)), thread_([this] { run(); }) {}
+  ~GroupCommitter() { finish(); }
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Queues a finished point. Blocks while max_pending points wait: when the disk is the
+  // bottleneck, memory must not grow without bound (the coordinator then slows down instead).
+  void add(PointResult point) {
+    std::unique_lock lock(mutex_);
+    space_.wait(lock, [&] { return pending_.size() < max_pending_ || error_ || stopped_; });
+    pending_.push_back(std::move(point));
+    wake_.notify_one();
+  }
+  // The batches committed since the last call; rethrows the sink's exception (disk full).
+  std::vector<Commit> take() {
+    std::lock_guard lock(mutex_);
+    if (error_) std::rethrow_exception(error_);
+    return std::exchange(committed_, {});
+  }
+  // Commits everything queued, then ends the thread; take() returns the rest afterwards.
+  void finish() {
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return !pending_.empty() || stopped_; });
+      if (pending_.empty()) return;  // stopped and drained
+      const auto end = pending_.begin() + static_cast<long>(std::min(pending_.size(), max_points_));
+      Commit commit;
+      commit.points.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(end));
+      pending_.erase(pending_.begin(), end);
+      space_.notify_all();
+      lock.unlock();
+      try {
+        const auto t0 = Clock::now();
+        commit.cost = sink_(commit.points);
+        commit.seconds = seconds_since(t0);
+      } catch (...) {
+        lock.lock();
+        error_ = std::current_exception();
+        space_.notify_all();
+        return;
+      }
+      lock.lock();
+      committed_.push_back(std::move(commit));
+    }
+  }
+
+  const ResultSink& sink_;
+  const std::size_t max_points_, max_pending_;
+  std::mutex mutex_;
+  std::condition_variable wake_, space_;
+  std::deque<PointResult> pending_;
+  std::vector<Commit> committed_;
+  std::exception_ptr error_;
+  bool stopped_ = false;
+  std::thread thread_;  // last: starts after every member above is constructed
+};
+
 }  // namespace
 
 SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const std::vector<PointTask>& tasks,
@@ -118,32 +205,25 @@ SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const s
       running[worker] = task;
     }
   };
-  // Finished points not yet recorded: neither counted as done nor reported, until committed.
-  std::vector<PointResult> batch;
-  Clock::time_point batch_start;
-  const auto commit = [&] {
-    if (batch.empty()) return;
-    const auto t0 = Clock::now();
-    const CommitCost cost = sink(batch);
-    const double seconds = seconds_since(t0);
-    stats.event("record", seconds, cost.bytes, 0, batch.front().point, batch.size());
-    stats.event("record_journal", cost.journal_seconds, cost.bytes, 0, batch.front().point, batch.size());
-    stats.event("record_file", cost.file_seconds, 0, 0, batch.front().point, batch.size());
-    for (const auto& point : batch) {
-      --points_left;
-      if (point.status == PointStatus::done) {
-        ++outcome.done;
-      } else {
-        ++outcome.failed;
-        std::fprintf(stderr, "\nkernelsweep: point %llu (%s) %s: %s\n", static_cast<unsigned long long>(point.point),
-                     grid.describe(point.point).c_str(), to_string(point.status).c_str(), point.message.c_str());
+  GroupCommitter committer(sink, options.commit_max_points);
+  // Batches whose commit returned: only now are their points done (counted, reported).
+  const auto absorb = [&] {
+    for (const auto& c : committer.take()) {
+      const std::uint64_t first = c.points.front().point;
+      stats.event("record", c.seconds, c.cost.bytes, 0, first, c.points.size());
+      stats.event("record_journal", c.cost.journal_seconds, c.cost.bytes, 0, first, c.points.size());
+      stats.event("record_file", c.cost.file_seconds, 0, 0, first, c.points.size());
+      for (const auto& point : c.points) {
+        --points_left;
+        if (point.status == PointStatus::done) {
+          ++outcome.done;
+        } else {
+          ++outcome.failed;
+          std::fprintf(stderr, "\nkernelsweep: point %llu (%s) %s: %s\n", static_cast<unsigned long long>(point.point),
+                       grid.describe(point.point).c_str(), to_string(point.status).c_str(), point.message.c_str());
+        }
       }
     }
-    batch.clear();
-  };
-  const auto batch_due = [&] {
-    return !batch.empty() &&
-           (batch.size() >= options.commit_max_points || seconds_since(batch_start) >= options.commit_max_seconds);
   };
   const auto handle = [&](TaskResult result) {
     PointResult point;
@@ -154,8 +234,7 @@ SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const s
     stats.event("assemble", seconds_since(t0), 0, rank, index);
     // Stop dispatching at once; the failure is reported when its batch is recorded.
     if (point.status != PointStatus::done && options.fail_fast) stop(SchedulerOutcome::Stop::fail_fast);
-    if (batch.empty()) batch_start = Clock::now();
-    batch.push_back(std::move(point));
+    committer.add(std::move(point));
   };
 
   Backoff backoff;
@@ -167,23 +246,24 @@ SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const s
       queue.pop_front();
     }
     if (running.empty() && !local.busy() && (queue.empty() || stopping)) {
-      commit();
+      committer.finish();
+      absorb();
       break;
     }
     if (stopping && seconds_since(stop_time) > options.grace_seconds) {
-      commit();
+      committer.finish();
+      absorb();
       outcome.abandoned = true;
       local.abandon();
       break;
     }
-    bool active = false, arrived = false;
+    bool active = false;
     if (local.busy() && local.finished()) {
       handle(local.take());
       active = true;
     }
     const auto t_poll = Clock::now();
     if (const auto envelope = mpi.poll()) {
-      arrived = true;
       const auto t0 = Clock::now();
       const auto bytes = mpi.receive(*envelope);
       if (envelope->tag == MessageTag::result) {
@@ -201,10 +281,7 @@ SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const s
     } else if (!serial) {
       stats.event("idle_poll", seconds_since(t_poll), 0, 0, 0);
     }
-    // Group commit: keep draining while messages are waiting (each worker gets its next task as
-    // its result arrives), then record everything that arrived with one fsync. Under light load a
-    // batch is a single point, as before; under heavy load batches grow up to the bounds.
-    if (!arrived || batch_due()) commit();
+    absorb();
     if (active) {
       backoff.reset();
     } else {

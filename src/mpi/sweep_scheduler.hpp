@@ -4,9 +4,10 @@
 // coordinator does not spin. With one rank the coordinator computes tasks itself (in a thread, so
 // it can still watch signals and abandon a task after the grace period).
 // A signal on any rank stops dispatching; running tasks get `grace_seconds` to finish.
-// Finished points are recorded by group commit (see SchedulerOptions): a worker whose result
-// arrives gets its next task first, then the batch of results that arrived meanwhile is recorded
-// with one fsync, so workers never wait on the disk and the disk is not paid once per point.
+// Finished points are recorded by group commit on a writer thread (see SchedulerOptions): a worker
+// whose result arrives gets its next task at once, the results that arrived during one commit are
+// recorded with one fsync, so workers never wait on the disk and the disk is not paid per point.
+// MPI is only called from the coordinator's own thread (MPI_THREAD_FUNNELED).
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -25,12 +26,11 @@ struct SchedulerOptions {
   std::string stats_path;           // --stats: per-message coordinator costs, JSON lines
   std::size_t total_points = 0;     // for progress: grid size
   std::size_t done_before = 0;      // points done in earlier runs
-  // Group commit: finished points are recorded in batches, committed as soon as no further result
-  // is waiting, or when the batch holds `commit_max_points` or its oldest point waited
-  // `commit_max_seconds` (so progress and the file stay current under a steady stream).
-  // commit_max_points = 1 records every point on its own (one fsync per point).
+  // Group commit: finished points are recorded in batches on a writer thread; a batch is every
+  // point that arrived while the previous batch was being committed, at most `commit_max_points`
+  // (so a point waits at most one commit before its own starts: progress and the file stay
+  // current). commit_max_points = 1 records every point on its own (one fsync per point).
   std::size_t commit_max_points = 64;
-  double commit_max_seconds = 0.5;
 };
 
 struct SchedulerOutcome {
@@ -51,9 +51,9 @@ struct CommitCost {
 // only then does the coordinator count them as done.
 using ResultSink = std::function<CommitCost(std::span<const PointResult>)>;
 
-// Rank 0. `sink` records finished points in batches (journal + file); it may throw (disk full),
-// which propagates after the caller's cleanup; points of a batch that failed to commit are not
-// counted as done.
+// Rank 0. `sink` records finished points in batches (journal + file), called from a writer thread
+// (one call at a time); it may throw (disk full), which propagates from run_coordinator; points of
+// a batch that failed to commit are not counted as done.
 SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const std::vector<PointTask>& tasks,
                                  const ResultSink& sink, const SchedulerOptions& options);
 // Ranks 1..R-1: compute tasks until told to stop.

@@ -20,10 +20,11 @@ using namespace kernelsweep::testing;
 
 namespace {
 
-// Theory and SGLD (4 replicas, split across ranks) on 16 cheap points.
+// Theory and SGLD (4 replicas, split across ranks) on 16 cheap points; long enough (~3 s on 2
+// workers) that the random kills below land mid-sweep, not after it finished.
 const char* kSweep =
     "name: killtest\nseed: 11\n"
-    "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, sgld: {enabled: true, replicas: 4, steps: 600, burn_in: 100}}\n"
+    "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, sgld: {enabled: true, replicas: 4, steps: 6000, burn_in: 100}}\n"
     "axes:\n  - {key: model.architecture, values: [rnn, dnn]}\n"
     "  - {key: task.lam, linspace: {start: 0.2, stop: 2.0, num: 8}}\n";
 
