@@ -5,11 +5,12 @@
 // What is modelled, and why (see docs/coordinator-scaling.md):
 //  * the coordinator's loop as written: dispatch to every idle worker (most expensive task first,
 //    one task in flight per worker); poll; on a result: receive, give that worker its next task,
-//    assemble the point, add it to the batch; commit the batch when no further result is waiting
-//    or it is full/old (group commit), or after every point (--no-group-commit: the old code);
-//    when nothing happened, sleep with the 20 us .. 2 ms backoff (so wake-up latency is included);
-//  * workers poll for their next task with the same backoff, so a worker whose result waits behind
-//    a 5 ms fsync also waits for its next task;
+//    assemble the point; when nothing happened, sleep with the 20 us .. 2 ms backoff (so wake-up
+//    latency is included);
+//  * recording: group commit on a writer thread (a batch = every point handed over while the
+//    previous commit ran, at most 64) or, with group commit off, the code before it: the
+//    coordinator's own thread records each point (one fsync each) before it polls again;
+//  * workers poll for their next task with the same backoff;
 //  * record cost of a batch of n points = journal_fixed + journal_per_point n + file_fixed +
 //    file_per_point n (fsync and the two HDF5 flushes are per batch; encoding/writing per point).
 // Not modelled: network contention, stragglers from node failures, the start-up of R processes.
@@ -21,6 +22,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
+#include <limits>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -53,9 +56,13 @@ struct Costs {
   }
 };
 
+// How finished points are recorded.
 struct Policy {
-  std::size_t commit_max_points = 64;  // 1 = no group commit
-  double commit_max_seconds = 0.5;
+  // inline: the coordinator's own thread records each point before it polls again (the code
+  // before group commit); writer: a writer thread records batches of everything that arrived
+  // during its previous commit, at most commit_max_points, while the coordinator thread serves MPI.
+  bool writer = true;
+  std::size_t commit_max_points = 64;
 };
 
 struct Task {
@@ -64,7 +71,7 @@ struct Task {
 };
 
 struct Outcome {
-  double makespan = 0, useful = 0, coordinator_busy = 0;
+  double makespan = 0, useful = 0, coordinator_busy = 0, writer_busy = 0;
   std::size_t commits = 0, points = 0;
   double efficiency(int workers) const { return useful / (double(workers) * makespan); }
 };
@@ -99,8 +106,23 @@ Outcome simulate(std::vector<Task> tasks, int workers, const Costs& c, const Pol
   for (int w = workers - 1; w >= 0; --w) idle.push_back(w);
   Outcome out;
   out.points = tasks.size();
-  std::size_t next = 0, recorded = 0, batch = 0;
-  double now = 0, batch_start = 0, backoff = kBackoffMin;
+  std::size_t next = 0, received = 0;
+  double now = 0, backoff = kBackoffMin;
+  // The writer thread: points handed to it (their times), when it is next free.
+  std::deque<double> pending;
+  double writer_free = 0;
+  const auto advance_writer = [&](double until) {
+    while (!pending.empty()) {
+      const double start = std::max(writer_free, pending.front());
+      if (start > until) break;
+      std::size_t n = 0;  // everything handed over by the time the commit starts, up to the bound
+      while (n < pending.size() && n < p.commit_max_points && pending[n] <= start) ++n;
+      pending.erase(pending.begin(), pending.begin() + static_cast<long>(n));
+      writer_free = start + c.record(n);
+      out.writer_busy += c.record(n);
+      ++out.commits;
+    }
+  };
   const auto busy = [&](double seconds) {
     now += seconds;
     out.coordinator_busy += seconds;
@@ -117,14 +139,7 @@ Outcome simulate(std::vector<Task> tasks, int workers, const Costs& c, const Pol
       results.push({finish + c.latency, w});
     }
   };
-  const auto commit = [&] {
-    if (batch == 0) return;
-    busy(c.record(batch));
-    recorded += batch;
-    batch = 0;
-    ++out.commits;
-  };
-  while (recorded < tasks.size()) {
+  while (received < tasks.size()) {
     dispatch();
     bool arrived = false;
     if (!results.empty() && results.top().time <= now) {
@@ -133,18 +148,23 @@ Outcome simulate(std::vector<Task> tasks, int workers, const Costs& c, const Pol
       busy(c.receive);
       polling_since[static_cast<std::size_t>(a.worker)] = a.time;
       idle.push_back(a.worker);
-      dispatch();
+      dispatch();  // the worker's next task goes out before anything is recorded
       busy(c.assemble);
-      if (batch == 0) batch_start = now;
-      ++batch;
+      ++received;
       arrived = true;
+      if (p.writer) {
+        pending.push_back(now);
+      } else {
+        busy(c.record(1));
+        ++out.commits;
+      }
     } else {
       busy(c.poll);
     }
-    if (!arrived || batch >= p.commit_max_points || now - batch_start >= p.commit_max_seconds) commit();
+    if (p.writer) advance_writer(now);
     if (arrived) {
       backoff = kBackoffMin;
-    } else if (recorded < tasks.size()) {
+    } else if (received < tasks.size()) {
       // Sleep; long idle stretches at the 2 ms cap are skipped in one step.
       const double until = results.empty() ? now : results.top().time;
       if (backoff >= kBackoffMax && until > now + kBackoffMax)
@@ -155,7 +175,8 @@ Outcome simulate(std::vector<Task> tasks, int workers, const Costs& c, const Pol
       now += c.wake;
     }
   }
-  out.makespan = now;
+  advance_writer(std::numeric_limits<double>::infinity());
+  out.makespan = std::max(now, writer_free);
   return out;
 }
 
@@ -214,6 +235,12 @@ void read_stats(const std::string& path, Costs* c) {
     *per_point = b;
     *fixed = std::max(0.0, sy / n - b * sx / n);
   };
+  if (journal.empty() && summary.contains("record")) {
+    // A run from before group commit logs only "record" (one point each): all of it per point.
+    c->journal_fixed = summary["record"]["mean_seconds"].get<double>();
+    c->journal_per_point = c->file_fixed = c->file_per_point = 0;
+    return;
+  }
   fit(journal, &c->journal_fixed, &c->journal_per_point);
   fit(file, &c->file_fixed, &c->file_per_point);
 }
@@ -247,8 +274,10 @@ void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<i
       for (const double x : s.measured) mean += x / double(s.measured.size());
       std::printf("%s: resampled from %zu measured task times (mean %.4g s)\n", s.name.c_str(), s.measured.size(), mean);
     }
+    // Without group commit one thread pays everything per point; with it the writer thread's
+    // per-point share of a full batch and the coordinator thread's message costs overlap.
     const double fixed = c.dispatch + s.receive + s.assemble;
-    const double one = fixed + c.record(1), full = fixed + c.record(64) / 64;
+    const double one = fixed + c.record(1), full = std::max(fixed, c.record(64) / 64);
     if (s.measured.empty())
       std::printf("%s: lognormal median %.4g s, log-sd %.2f (mean %.4g s)\n", s.name.c_str(), s.median, s.sigma, mean);
     std::printf("  %zu points per worker; receive %.0f us, assemble %.0f us; coordinator capacity %.0f points/s\n"
@@ -256,8 +285,8 @@ void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<i
                 s.points_per_worker, s.receive * 1e6, s.assemble * 1e6, 1 / one,
                 1 + mean / one, 1 / full, 1 + mean / full);
   }
-  std::printf("\n| sweep | R | points | group commit | makespan | efficiency | speedup | coordinator utilization | "
-              "points/commit |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  std::printf("\n| sweep | R | points | group commit | makespan | efficiency | speedup | coordinator thread busy | "
+              "writer busy | points/commit |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& s : sweeps)
     for (const int r : ranks) {
@@ -277,17 +306,19 @@ void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<i
       cs.receive = s.receive;
       cs.assemble = s.assemble;
       for (const bool group : {false, true}) {
-        const Policy p{group ? std::size_t(64) : std::size_t(1), 0.5};
+        const Policy p{group, group ? std::size_t(64) : std::size_t(1)};
         const Outcome o = simulate(tasks, workers, cs, p);
         // Speedup against one worker on the same tasks (the coordinator is then never the limit).
         const Outcome one = simulate(tasks, 1, cs, p);
         const double speedup = one.makespan / o.makespan;
-        std::printf("| %s | %d | %zu | %s | %.1f s | %.3f | %.0f | %.3f | %.1f |\n", s.name.c_str(), r, n, group ? "on" : "off",
-                    o.makespan, o.efficiency(workers), speedup, o.coordinator_busy / o.makespan,
+        std::printf("| %s | %d | %zu | %s | %.1f s | %.3f | %.0f | %.3f | %s | %.1f |\n", s.name.c_str(), r, n,
+                    group ? "on" : "off", o.makespan, o.efficiency(workers), speedup, o.coordinator_busy / o.makespan,
+                    group ? std::to_string(o.writer_busy / o.makespan).substr(0, 5).c_str() : "-",
                     double(o.points) / double(std::max<std::size_t>(1, o.commits)));
         rows.push_back({{"sweep", s.name}, {"ranks", r}, {"points", n}, {"group_commit", group},
                         {"makespan", o.makespan}, {"efficiency", o.efficiency(workers)}, {"speedup", speedup},
-                        {"coordinator_utilization", o.coordinator_busy / o.makespan}});
+                        {"coordinator_utilization", o.coordinator_busy / o.makespan},
+                        {"writer_utilization", o.writer_busy / o.makespan}});
       }
     }
   if (json) std::cout << rows.dump() << "\n";
@@ -297,7 +328,7 @@ void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<i
   std::fprintf(stderr,
                "%s\nusage: coordinator_sim [--stats FILE] [--latency s] [--wake s] [--receive s] [--record-fixed s] "
                "[--record-per-point s]\n"
-               "         [--table [--json]] [--ranks R --task-times FILE [--batch N]]\n"
+               "         [--table [--json]] [--ranks R --task-times FILE [--batch N | --inline]]\n"
                "         [--theory-median s --theory-sigma x --theory-points-per-worker n] [--theory-times FILE]\n"
                "         [--sgld-median s --sgld-sigma x --sgld-points-per-worker n] [--estimate-sigma x]\n",
                why.c_str());
@@ -311,7 +342,7 @@ int main(int argc, char** argv) {
   std::string task_times;
   int ranks = 0;
   std::size_t batch = 64;
-  bool want_table = false, json = false;
+  bool want_table = false, json = false, inline_records = false;
   // Theory points: lognormal fitted (median and sd of log) to the wall times of the bench theory
   // sweep (linear, T=4 P=4, 300 points, R=1) on this machine. SGLD points: seconds to minutes
   // (median 20 s, log-sd 0.8: 90% between 5 s and 75 s), as for N = 64..512 with 10^4..10^5 steps.
@@ -333,6 +364,7 @@ int main(int argc, char** argv) {
     else if (a == "--task-times") task_times = value();
     else if (a == "--ranks") ranks = std::stoi(value());
     else if (a == "--batch") batch = std::stoul(value());
+    else if (a == "--inline") inline_records = true;
     else if (a == "--table") want_table = true;
     else if (a == "--json") json = true;
     else if (a == "--theory-times") theory_times = value();
@@ -354,11 +386,12 @@ int main(int argc, char** argv) {
     std::vector<Task> tasks;
     for (double s; in >> s;) tasks.push_back({s, 1.0});
     print_costs(c);
-    const Outcome o = simulate(tasks, ranks - 1, c, {batch, 0.5});
-    std::printf("simulated: R=%d tasks=%zu makespan %.3f s, %.2f points/s, efficiency %.3f, coordinator utilization "
-                "%.3f, %.2f points/commit\n",
+    const Outcome o = simulate(tasks, ranks - 1, c, {!inline_records, inline_records ? std::size_t(1) : batch});
+    std::printf("simulated: R=%d tasks=%zu makespan %.3f s, %.2f points/s, efficiency %.3f, coordinator thread busy "
+                "%.3f, writer busy %.3f, %.2f points/commit\n",
                 ranks, tasks.size(), o.makespan, double(tasks.size()) / o.makespan, o.efficiency(ranks - 1),
-                o.coordinator_busy / o.makespan, double(o.points) / double(std::max<std::size_t>(1, o.commits)));
+                o.coordinator_busy / o.makespan, o.writer_busy / o.makespan,
+                double(o.points) / double(std::max<std::size_t>(1, o.commits)));
     return 0;
   }
   if (!want_table) usage("nothing to do: --table or --task-times");
