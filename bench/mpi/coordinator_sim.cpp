@@ -23,9 +23,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <limits>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <queue>
 #include <random>
@@ -40,14 +40,14 @@ namespace {
 // record(n) from bench/mpi/record_cost (fit 5.95 ms + 0.29 ms n over batches of 1..64).
 struct Costs {
   double dispatch = 1.7e-6;
-  double receive = 70e-6;        // MPI_Recv + decode of a ~5 kB theory result (SGLD ~9 kB: 125 us)
-  double assemble = 12e-6;       // a point's parts -> its result (SGLD summary: ~200 us)
-  double poll = 10e-6;           // an MPI_Iprobe that finds nothing
-  double journal_fixed = 5.0e-3; // write + fsync of the journal, per batch
+  double receive = 70e-6;         // MPI_Recv + decode of a ~5 kB theory result (SGLD ~9 kB: 125 us)
+  double assemble = 12e-6;        // a point's parts -> its result (SGLD summary: ~200 us)
+  double poll = 10e-6;            // an MPI_Iprobe that finds nothing
+  double journal_fixed = 5.0e-3;  // write + fsync of the journal, per batch
   double journal_per_point = 30e-6;
-  double file_fixed = 0.95e-3;   // two HDF5 flushes, per batch
+  double file_fixed = 0.95e-3;  // two HDF5 flushes, per batch
   double file_per_point = 0.25e-3;
-  double latency = 5e-6;         // one message, either direction
+  double latency = 5e-6;  // one message, either direction
   // Extra delay each time a rank wakes from a backoff sleep before it runs again: 0 with a core
   // per rank (a cluster); milliseconds on an oversubscribed machine (this 2-core VM under load).
   double wake = 0.0;
@@ -94,14 +94,16 @@ double seen_at(double since, double arrival) {
 }
 
 Outcome simulate(std::vector<Task> tasks, int workers, const Costs& c, const Policy& p) {
-  std::stable_sort(tasks.begin(), tasks.end(), [](const Task& a, const Task& b) { return a.estimate > b.estimate; });
+  std::stable_sort(tasks.begin(), tasks.end(),
+                   [](const Task& a, const Task& b) { return a.estimate > b.estimate; });
   struct Arrival {
     double time;
     int worker;
     bool operator>(const Arrival& o) const { return time > o.time; }
   };
   std::priority_queue<Arrival, std::vector<Arrival>, std::greater<Arrival>> results;
-  std::vector<double> polling_since(static_cast<std::size_t>(workers), 0.0);  // when each worker began waiting
+  std::vector<double> polling_since(static_cast<std::size_t>(workers),
+                                    0.0);  // when each worker began waiting
   std::vector<int> idle;
   for (int w = workers - 1; w >= 0; --w) idle.push_back(w);
   Outcome out;
@@ -132,7 +134,8 @@ Outcome simulate(std::vector<Task> tasks, int workers, const Costs& c, const Pol
       const int w = idle.back();
       idle.pop_back();
       busy(c.dispatch);
-      const double start = seen_at(polling_since[static_cast<std::size_t>(w)], now + c.latency) + c.wake;
+      const double start =
+          seen_at(polling_since[static_cast<std::size_t>(w)], now + c.latency) + c.wake;
       const double finish = start + tasks[next].seconds;
       out.useful += tasks[next].seconds;
       ++next;
@@ -220,7 +223,8 @@ void read_stats(const std::string& path, Costs* c) {
   c->receive = mean("receive", c->receive);
   c->assemble = mean("assemble", c->assemble);
   c->poll = mean("idle_poll", c->poll);
-  const auto fit = [](const std::vector<std::pair<double, double>>& xy, double* fixed, double* per_point) {
+  const auto fit = [](const std::vector<std::pair<double, double>>& xy, double* fixed,
+                      double* per_point) {
     if (xy.empty()) return;
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (const auto& [x, y] : xy) sx += x, sy += y, sxx += x * x, sxy += x * y;
@@ -254,16 +258,19 @@ struct Sweep {
 };
 
 void print_costs(const Costs& c) {
-  std::printf("costs: dispatch %.1f us, receive %.1f us, assemble %.1f us, idle poll %.1f us, latency %.1f us, "
-              "wake %.2f ms,\n"
-              "       record(n) = %.2f ms + %.3f ms n (journal %.2f + %.3f n, file %.2f + %.3f n)\n",
-              c.dispatch * 1e6, c.receive * 1e6, c.assemble * 1e6, c.poll * 1e6, c.latency * 1e6, c.wake * 1e3,
-              (c.journal_fixed + c.file_fixed) * 1e3, (c.journal_per_point + c.file_per_point) * 1e3,
-              c.journal_fixed * 1e3, c.journal_per_point * 1e3, c.file_fixed * 1e3, c.file_per_point * 1e3);
+  std::printf(
+      "costs: dispatch %.1f us, receive %.1f us, assemble %.1f us, idle poll %.1f us, latency %.1f "
+      "us, "
+      "wake %.2f ms,\n"
+      "       record(n) = %.2f ms + %.3f ms n (journal %.2f + %.3f n, file %.2f + %.3f n)\n",
+      c.dispatch * 1e6, c.receive * 1e6, c.assemble * 1e6, c.poll * 1e6, c.latency * 1e6,
+      c.wake * 1e3, (c.journal_fixed + c.file_fixed) * 1e3,
+      (c.journal_per_point + c.file_per_point) * 1e3, c.journal_fixed * 1e3,
+      c.journal_per_point * 1e3, c.file_fixed * 1e3, c.file_per_point * 1e3);
 }
 
-void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<int>& ranks, double estimate_sigma,
-           bool json) {
+void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<int>& ranks,
+           double estimate_sigma, bool json) {
   print_costs(c);
   // Where the coordinator saturates: it serves at most 1 / (per-point cost) points per second,
   // the workers ask for (R-1) / mean task seconds.
@@ -272,21 +279,29 @@ void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<i
     if (!s.measured.empty()) {
       mean = 0;
       for (const double x : s.measured) mean += x / double(s.measured.size());
-      std::printf("%s: resampled from %zu measured task times (mean %.4g s)\n", s.name.c_str(), s.measured.size(), mean);
+      std::printf("%s: resampled from %zu measured task times (mean %.4g s)\n", s.name.c_str(),
+                  s.measured.size(), mean);
     }
     // Without group commit one thread pays everything per point; with it the writer thread's
     // per-point share of a full batch and the coordinator thread's message costs overlap.
     const double fixed = c.dispatch + s.receive + s.assemble;
     const double one = fixed + c.record(1), full = std::max(fixed, c.record(64) / 64);
     if (s.measured.empty())
-      std::printf("%s: lognormal median %.4g s, log-sd %.2f (mean %.4g s)\n", s.name.c_str(), s.median, s.sigma, mean);
-    std::printf("  %zu points per worker; receive %.0f us, assemble %.0f us; coordinator capacity %.0f points/s\n"
-                "  without group commit (saturates at R ~ %.0f), %.0f points/s with full batches of 64 (R ~ %.0f)\n",
-                s.points_per_worker, s.receive * 1e6, s.assemble * 1e6, 1 / one,
-                1 + mean / one, 1 / full, 1 + mean / full);
+      std::printf("%s: lognormal median %.4g s, log-sd %.2f (mean %.4g s)\n", s.name.c_str(),
+                  s.median, s.sigma, mean);
+    std::printf(
+        "  %zu points per worker; receive %.0f us, assemble %.0f us; coordinator capacity %.0f "
+        "points/s\n"
+        "  without group commit (saturates at R ~ %.0f), %.0f points/s with full batches of 64 (R "
+        "~ %.0f)\n",
+        s.points_per_worker, s.receive * 1e6, s.assemble * 1e6, 1 / one, 1 + mean / one, 1 / full,
+        1 + mean / full);
   }
-  std::printf("\n| sweep | R | points | group commit | makespan | efficiency | speedup | coordinator thread busy | "
-              "writer busy | points/commit |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  std::printf(
+      "\n| sweep | R | points | group commit | makespan | efficiency | speedup | coordinator "
+      "thread busy | "
+      "writer busy | points/commit |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+      "|\n");
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& s : sweeps)
     for (const int r : ranks) {
@@ -311,12 +326,18 @@ void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<i
         // Speedup against one worker on the same tasks (the coordinator is then never the limit).
         const Outcome one = simulate(tasks, 1, cs, p);
         const double speedup = one.makespan / o.makespan;
-        std::printf("| %s | %d | %zu | %s | %.1f s | %.3f | %.0f | %.3f | %s | %.1f |\n", s.name.c_str(), r, n,
-                    group ? "on" : "off", o.makespan, o.efficiency(workers), speedup, o.coordinator_busy / o.makespan,
+        std::printf("| %s | %d | %zu | %s | %.1f s | %.3f | %.0f | %.3f | %s | %.1f |\n",
+                    s.name.c_str(), r, n, group ? "on" : "off", o.makespan, o.efficiency(workers),
+                    speedup, o.coordinator_busy / o.makespan,
                     group ? std::to_string(o.writer_busy / o.makespan).substr(0, 5).c_str() : "-",
                     double(o.points) / double(std::max<std::size_t>(1, o.commits)));
-        rows.push_back({{"sweep", s.name}, {"ranks", r}, {"points", n}, {"group_commit", group},
-                        {"makespan", o.makespan}, {"efficiency", o.efficiency(workers)}, {"speedup", speedup},
+        rows.push_back({{"sweep", s.name},
+                        {"ranks", r},
+                        {"points", n},
+                        {"group_commit", group},
+                        {"makespan", o.makespan},
+                        {"efficiency", o.efficiency(workers)},
+                        {"speedup", speedup},
                         {"coordinator_utilization", o.coordinator_busy / o.makespan},
                         {"writer_utilization", o.writer_busy / o.makespan}});
       }
@@ -325,13 +346,16 @@ void table(const Costs& c, const std::vector<Sweep>& sweeps, const std::vector<i
 }
 
 [[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "%s\nusage: coordinator_sim [--stats FILE] [--latency s] [--wake s] [--receive s] [--record-fixed s] "
-               "[--record-per-point s]\n"
-               "         [--table [--json]] [--ranks R --task-times FILE [--batch N | --inline]]\n"
-               "         [--theory-median s --theory-sigma x --theory-points-per-worker n] [--theory-times FILE]\n"
-               "         [--sgld-median s --sgld-sigma x --sgld-points-per-worker n] [--estimate-sigma x]\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "%s\nusage: coordinator_sim [--stats FILE] [--latency s] [--wake s] [--receive s] "
+      "[--record-fixed s] "
+      "[--record-per-point s]\n"
+      "         [--table [--json]] [--ranks R --task-times FILE [--batch N | --inline]]\n"
+      "         [--theory-median s --theory-sigma x --theory-points-per-worker n] [--theory-times "
+      "FILE]\n"
+      "         [--sgld-median s --sgld-sigma x --sgld-points-per-worker n] [--estimate-sigma x]\n",
+      why.c_str());
   std::exit(2);
 }
 
@@ -346,7 +370,8 @@ int main(int argc, char** argv) {
   // Theory points: lognormal fitted (median and sd of log) to the wall times of the bench theory
   // sweep (linear, T=4 P=4, 300 points, R=1) on this machine. SGLD points: seconds to minutes
   // (median 20 s, log-sd 0.8: 90% between 5 s and 75 s), as for N = 64..512 with 10^4..10^5 steps.
-  Sweep theory{"theory", {}, 0.0015, 1.58, 200, 70e-6, 12e-6}, sgld{"sgld", {}, 20.0, 0.8, 32, 125e-6, 200e-6};
+  Sweep theory{"theory", {}, 0.0015, 1.58, 200, 70e-6, 12e-6},
+      sgld{"sgld", {}, 20.0, 0.8, 32, 125e-6, 200e-6};
   std::string theory_times;
   double estimate_sigma = 0.3;
   for (int i = 1; i < argc; ++i) {
@@ -355,27 +380,50 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--stats") read_stats(value(), &c);
-    else if (a == "--latency") c.latency = std::stod(value());
-    else if (a == "--wake") c.wake = std::stod(value());
-    else if (a == "--receive") c.receive = std::stod(value());
-    else if (a == "--record-fixed") { c.journal_fixed = std::stod(value()); c.file_fixed = 0; }
-    else if (a == "--record-per-point") { c.journal_per_point = std::stod(value()); c.file_per_point = 0; }
-    else if (a == "--task-times") task_times = value();
-    else if (a == "--ranks") ranks = std::stoi(value());
-    else if (a == "--batch") batch = std::stoul(value());
-    else if (a == "--inline") inline_records = true;
-    else if (a == "--table") want_table = true;
-    else if (a == "--json") json = true;
-    else if (a == "--theory-times") theory_times = value();
-    else if (a == "--theory-median") theory.median = std::stod(value());
-    else if (a == "--theory-sigma") theory.sigma = std::stod(value());
-    else if (a == "--theory-points-per-worker") theory.points_per_worker = std::stoul(value());
-    else if (a == "--sgld-median") sgld.median = std::stod(value());
-    else if (a == "--sgld-sigma") sgld.sigma = std::stod(value());
-    else if (a == "--sgld-points-per-worker") sgld.points_per_worker = std::stoul(value());
-    else if (a == "--estimate-sigma") estimate_sigma = std::stod(value());
-    else usage("unknown option " + a);
+    if (a == "--stats")
+      read_stats(value(), &c);
+    else if (a == "--latency")
+      c.latency = std::stod(value());
+    else if (a == "--wake")
+      c.wake = std::stod(value());
+    else if (a == "--receive")
+      c.receive = std::stod(value());
+    else if (a == "--record-fixed") {
+      c.journal_fixed = std::stod(value());
+      c.file_fixed = 0;
+    } else if (a == "--record-per-point") {
+      c.journal_per_point = std::stod(value());
+      c.file_per_point = 0;
+    } else if (a == "--task-times")
+      task_times = value();
+    else if (a == "--ranks")
+      ranks = std::stoi(value());
+    else if (a == "--batch")
+      batch = std::stoul(value());
+    else if (a == "--inline")
+      inline_records = true;
+    else if (a == "--table")
+      want_table = true;
+    else if (a == "--json")
+      json = true;
+    else if (a == "--theory-times")
+      theory_times = value();
+    else if (a == "--theory-median")
+      theory.median = std::stod(value());
+    else if (a == "--theory-sigma")
+      theory.sigma = std::stod(value());
+    else if (a == "--theory-points-per-worker")
+      theory.points_per_worker = std::stoul(value());
+    else if (a == "--sgld-median")
+      sgld.median = std::stod(value());
+    else if (a == "--sgld-sigma")
+      sgld.sigma = std::stod(value());
+    else if (a == "--sgld-points-per-worker")
+      sgld.points_per_worker = std::stoul(value());
+    else if (a == "--estimate-sigma")
+      estimate_sigma = std::stod(value());
+    else
+      usage("unknown option " + a);
   }
   if (!task_times.empty()) {
     // Validation: the measured per-task seconds of a real run, in the coordinator's dispatch
@@ -386,12 +434,15 @@ int main(int argc, char** argv) {
     std::vector<Task> tasks;
     for (double s; in >> s;) tasks.push_back({s, 1.0});
     print_costs(c);
-    const Outcome o = simulate(tasks, ranks - 1, c, {!inline_records, inline_records ? std::size_t(1) : batch});
-    std::printf("simulated: R=%d tasks=%zu makespan %.3f s, %.2f points/s, efficiency %.3f, coordinator thread busy "
-                "%.3f, writer busy %.3f, %.2f points/commit\n",
-                ranks, tasks.size(), o.makespan, double(tasks.size()) / o.makespan, o.efficiency(ranks - 1),
-                o.coordinator_busy / o.makespan, o.writer_busy / o.makespan,
-                double(o.points) / double(std::max<std::size_t>(1, o.commits)));
+    const Outcome o =
+        simulate(tasks, ranks - 1, c, {!inline_records, inline_records ? std::size_t(1) : batch});
+    std::printf(
+        "simulated: R=%d tasks=%zu makespan %.3f s, %.2f points/s, efficiency %.3f, coordinator "
+        "thread busy "
+        "%.3f, writer busy %.3f, %.2f points/commit\n",
+        ranks, tasks.size(), o.makespan, double(tasks.size()) / o.makespan, o.efficiency(ranks - 1),
+        o.coordinator_busy / o.makespan, o.writer_busy / o.makespan,
+        double(o.points) / double(std::max<std::size_t>(1, o.commits)));
     return 0;
   }
   if (!want_table) usage("nothing to do: --table or --task-times");

@@ -24,7 +24,8 @@ PointResult synthetic(std::uint64_t point, int M) {
   PointResult r;
   r.point = point;
   r.status = PointStatus::done;
-  for (const auto& name : scalar_result_names()) r.scalars[name] = std::sin(double(point) + name.size());
+  for (const auto& name : scalar_result_names())
+    r.scalars[name] = std::sin(double(point) + name.size());
   Eigen::MatrixXd H(M, M), C(M, M);
   for (int i = 0; i < M; ++i)
     for (int j = 0; j < M; ++j) {
@@ -47,10 +48,14 @@ int main(int argc, char** argv) {
   std::vector<int> batches = {1, 2, 4, 8, 16, 32, 64};
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
-    if (a == "--dir") dir = v;
-    else if (a == "--points") points = std::stoi(v);
-    else if (a == "--M") M = std::stoi(v);
-    else if (a == "--repeat") repeat = std::stoi(v);
+    if (a == "--dir")
+      dir = v;
+    else if (a == "--points")
+      points = std::stoi(v);
+    else if (a == "--M")
+      M = std::stoi(v);
+    else if (a == "--repeat")
+      repeat = std::stoi(v);
     else if (a == "--batches") {
       batches.clear();
       std::stringstream in(v);
@@ -60,15 +65,17 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const std::string yaml = "name: record_cost\nbase: {model: {T: 4}, task: {P: 4, D: 4}}\naxes:\n"
-                           "  - {key: task.lam, linspace: {start: 0.2, stop: 2.0, num: " +
-                           std::to_string(points) + "}}\n";
+  const std::string yaml =
+      "name: record_cost\nbase: {model: {T: 4}, task: {P: 4, D: 4}}\naxes:\n"
+      "  - {key: task.lam, linspace: {start: 0.2, stop: 2.0, num: " +
+      std::to_string(points) + "}}\n";
   const SweepGrid grid(parse_sweep_spec(YAML::Load(yaml), "record_cost.yaml"));
   std::vector<PointResult> results;
   for (int p = 0; p < points; ++p) results.push_back(synthetic(std::uint64_t(p), M));
   std::printf("%d points, kernels %dx%d, in %s\n", points, M, M, dir.c_str());
-  std::printf("| batch | ms per commit | ms per point | journal ms per commit | file ms per commit |\n"
-              "| --- | --- | --- | --- | --- |\n");
+  std::printf(
+      "| batch | ms per commit | ms per point | journal ms per commit | file ms per commit |\n"
+      "| --- | --- | --- | --- | --- |\n");
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
   int samples = 0;
   for (int rep = 0; rep < repeat; ++rep)
@@ -82,14 +89,16 @@ int main(int argc, char** argv) {
       const auto t0 = std::chrono::steady_clock::now();
       for (int p = 0; p < points; p += b) {
         const std::size_t n = std::size_t(std::min(b, points - p));
-        const BatchCommit c = session.record_batch(std::span<const PointResult>(results).subspan(std::size_t(p), n));
+        const BatchCommit c =
+            session.record_batch(std::span<const PointResult>(results).subspan(std::size_t(p), n));
         journal += c.journal_seconds;
         file += c.file_seconds;
         ++commits;
       }
-      const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("| %d | %.3f | %.3f | %.3f | %.3f |\n", b, 1e3 * total / commits, 1e3 * total / points,
-                  1e3 * journal / commits, 1e3 * file / commits);
+      const double total =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("| %d | %.3f | %.3f | %.3f | %.3f |\n", b, 1e3 * total / commits,
+                  1e3 * total / points, 1e3 * journal / commits, 1e3 * file / commits);
       const double x = double(points) / commits, y = total / commits;
       sx += x, sy += y, sxx += x * x, sxy += x * y;
       ++samples;

@@ -1,8 +1,11 @@
 #include "mpi/sweep_scheduler.hpp"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <exception>
 #include <map>
@@ -117,6 +120,12 @@ class GroupCommitter {
 
  private:
   void run() {
+    // Stop signals go to the coordinator's thread (which polls for them between messages), not
+    // to this one in the middle of a write or an fsync.
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (const int s : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::unique_lock lock(mutex_);
     while (true) {
       wake_.wait(lock, [&] { return !pending_.empty() || stopped_; });
