@@ -59,7 +59,8 @@ int run_status(const Arguments& argv) {
   const nlohmann::json out = {{"file", path}, {"file_readable", s.file_readable}, {"file_error", s.file_error},
                               {"journal", s.journal_present}, {"sweep_hash", s.sweep_hash},
                               {"sweep_name", grid ? grid->spec().name : ""}, {"points", s.status.size()},
-                              {"counts", counts}, {"failures", failures}, {"runs", runs},
+                              {"counts", counts}, {"complete", counts["pending"] == 0},
+                              {"failures", failures}, {"runs", runs},
                               {"run_rows", s.runs}, {"slurm_jobs", jobs}, {"attributes", s.attributes}};
   if (json) {
     std::cout << out.dump() << "\n";

@@ -180,4 +180,11 @@ TEST(MpiSweep, SingleProcessSigtermExits75AndStatusListsSlurmJobs) {
   EXPECT_EQ(status["slurm_jobs"][0]["SLURM_JOB_ID"], "4242");
   EXPECT_EQ(status["slurm_jobs"][0]["SLURM_ARRAY_TASK_ID"], "3");
   EXPECT_GT(status["counts"]["pending"].get<int>(), 0);
+  EXPECT_EQ(status["complete"], false);
+  // Resumed to the end, the file says it is complete (chained SLURM jobs rely on it).
+  ASSERT_EQ(shell(dir, binary() + " run s.yaml --out d.h5 --resume --set base.sgld.steps=6000"), 0);
+  ASSERT_EQ(shell(dir, binary() + " status d.h5 --json"), 0);
+  const auto final_status = nlohmann::json::parse(read_text(dir / "out.log"));
+  EXPECT_EQ(final_status["complete"], true);
+  EXPECT_EQ(final_status["counts"]["pending"], 0);
 }
