@@ -57,6 +57,14 @@ class NormalBatchGenerator {
   void generate_batch(std::uint64_t batch_index, std::uint64_t draw, std::uint32_t stream,
                       float* out) const;
 
+  // The Philox4x32-10 output words of batch `batch_index`: words[w][g] is word w of the block with
+  // counter (16 b + g, draw_lo, draw_hi, stream). Vectorized by hand where AVX-512 is available;
+  // public so that the tests can check it against Random123's scalar Philox4x32.
+  void philox_words(std::uint64_t batch_index, std::uint64_t draw, std::uint32_t stream,
+                    std::uint32_t (&words)[4][16]) const;
+
+  const Philox::key_type& key() const { return key_; }
+
   // Batch 16 b + g must fit the 32-bit counter word: draws up to 2^36 elements.
   static constexpr std::uint64_t kMaxElements = (std::uint64_t{1} << 32) / 16 * kBatch;
 

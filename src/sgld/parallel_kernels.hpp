@@ -21,32 +21,78 @@ inline constexpr Eigen::Index kColumnChunk = 16;
 // products (P or (T-1) P columns); they are written as streams of axpy / dot operations instead,
 // so each W entry is loaded once per pass.
 
-// Y += scale * W X (X is N x P with P small): row chunks; within a chunk, one rank-1 update per
-// column of W, with the chunk of Y held in L1.
+// Y += scale * W X (X is N x P with P small): row chunks; within a chunk, eight columns of W per
+// sweep over the chunk's rows, all P columns of Y updated in the same sweep, so each W entry is
+// loaded once and each element of the chunk of Y (in L1) is loaded and stored once per eight
+// columns. The sum over columns runs in a fixed order (groups of eight, in column order),
+// independent of the thread count.
+template <typename Scalar>
+void add_scaled_product_rows(Scalar* y, Eigen::Index ldy, const Scalar* w, Eigen::Index ldw,
+                             const Scalar* x, Eigen::Index K, Eigen::Index rows) {
+  constexpr int kColumns = 8;
+  Eigen::Index j = 0;
+  for (; j + kColumns <= K; j += kColumns) {
+    const Scalar* wj = w + j * ldw;
+    Scalar xs[4][kColumns];
+    for (int p = 0; p < 4; ++p)
+      for (int k = 0; k < kColumns; ++k) xs[p][k] = x[(j + k) * 4 + p];
+    Scalar *y0 = y, *y1 = y + ldy, *y2 = y + 2 * ldy, *y3 = y + 3 * ldy;
+#pragma omp simd
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const Scalar v0 = wj[i];
+      Scalar s0 = xs[0][0] * v0, s1 = xs[1][0] * v0, s2 = xs[2][0] * v0, s3 = xs[3][0] * v0;
+      for (int k = 1; k < kColumns; ++k) {
+        const Scalar v = wj[k * ldw + i];
+        s0 += xs[0][k] * v;
+        s1 += xs[1][k] * v;
+        s2 += xs[2][k] * v;
+        s3 += xs[3][k] * v;
+      }
+      y0[i] += s0;
+      y1[i] += s1;
+      y2[i] += s2;
+      y3[i] += s3;
+    }
+  }
+  for (; j < K; ++j) {
+    const Scalar* wj = w + j * ldw;
+    const Scalar x0 = x[j * 4], x1 = x[j * 4 + 1], x2 = x[j * 4 + 2], x3 = x[j * 4 + 3];
+    Scalar *y0 = y, *y1 = y + ldy, *y2 = y + 2 * ldy, *y3 = y + 3 * ldy;
+#pragma omp simd
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      y0[i] += x0 * wj[i];
+      y1[i] += x1 * wj[i];
+      y2[i] += x2 * wj[i];
+      y3[i] += x3 * wj[i];
+    }
+  }
+}
+
 template <typename Scalar>
 void add_scaled_product(Matrix<Scalar>& Y, const Matrix<Scalar>& W, const Matrix<Scalar>& X,
                         Scalar scale) {
-  const Eigen::Index N = W.rows();
+  const Eigen::Index N = W.rows(), K = W.cols(), P = X.cols();
   const Eigen::Index chunks = (N + kRowChunk - 1) / kRowChunk;
-  const Matrix<Scalar> scaled_X = scale * X;
-#pragma omp parallel for schedule(static) if (N >= kParallelWidth)
+  // Row-major X, padded to groups of four columns (the kernel's register block): x[4 j + p].
+  const Eigen::Index groups = (P + 3) / 4;
+  std::vector<Matrix<Scalar>> scaled_X(static_cast<std::size_t>(groups), Matrix<Scalar>::Zero(4, K));
+  for (Eigen::Index p = 0; p < P; ++p)
+    scaled_X[static_cast<std::size_t>(p / 4)].row(p % 4) = scale * X.col(p).transpose();
+#pragma omp parallel for schedule(dynamic) if (N >= kParallelWidth)
   for (Eigen::Index c = 0; c < chunks; ++c) {
     const Eigen::Index r0 = c * kRowChunk, rows = std::min(kRowChunk, N - r0);
-    Matrix<Scalar> accumulator = Y.middleRows(r0, rows);
-    const Eigen::Index K = W.cols();
-    Eigen::Index j = 0;
-    // Four columns per update: one load/store of the accumulator per four W segments.
-    for (; j + 4 <= K; j += 4) {
-      const auto w0 = W.col(j).segment(r0, rows), w1 = W.col(j + 1).segment(r0, rows),
-                 w2 = W.col(j + 2).segment(r0, rows), w3 = W.col(j + 3).segment(r0, rows);
-      for (Eigen::Index p = 0; p < X.cols(); ++p)
-        accumulator.col(p) += scaled_X(j, p) * w0 + scaled_X(j + 1, p) * w1 +
-                              scaled_X(j + 2, p) * w2 + scaled_X(j + 3, p) * w3;
+    // The chunk of Y, padded to four columns per group.
+    alignas(64) Scalar accumulator[4 * kRowChunk];
+    for (Eigen::Index g = 0; g < groups; ++g) {
+      const Eigen::Index p0 = 4 * g, width = std::min<Eigen::Index>(4, P - p0);
+      for (Eigen::Index p = 0; p < 4; ++p)
+        for (Eigen::Index i = 0; i < rows; ++i)
+          accumulator[p * kRowChunk + i] = p < width ? Y(r0 + i, p0 + p) : Scalar(0);
+      add_scaled_product_rows(accumulator, kRowChunk, W.data() + r0, N,
+                              scaled_X[static_cast<std::size_t>(g)].data(), K, rows);
+      for (Eigen::Index p = 0; p < width; ++p)
+        for (Eigen::Index i = 0; i < rows; ++i) Y(r0 + i, p0 + p) = accumulator[p * kRowChunk + i];
     }
-    for (; j < K; ++j)
-      for (Eigen::Index p = 0; p < X.cols(); ++p)
-        accumulator.col(p) += scaled_X(j, p) * W.col(j).segment(r0, rows);
-    Y.middleRows(r0, rows) = accumulator;
   }
 }
 
@@ -90,7 +136,7 @@ void transposed_product(Matrix<Scalar>& Z, const Matrix<Scalar>& W, const Matrix
   const Eigen::Index N = W.cols();
   const Eigen::Index chunks = (N + kColumnChunk - 1) / kColumnChunk;
   Z.resize(N, G.cols());
-#pragma omp parallel for schedule(static) if (W.rows() >= kParallelWidth)
+#pragma omp parallel for schedule(dynamic) if (W.rows() >= kParallelWidth)
   for (Eigen::Index c = 0; c < chunks; ++c) {
     const Eigen::Index c0 = c * kColumnChunk, cols = std::min(kColumnChunk, N - c0);
     transposed_product_columns(Z, W, G, c0, cols);
@@ -104,10 +150,64 @@ struct NoiseSource {
   std::uint32_t stream = 0;
 };
 
+// W.col(j) <- decay W.col(j) - Gcat s_j + noise xi_j for up to four columns j (w[c], s[c], xi[c]),
+// where s_j = scaled_Phicat.row(j): the rank-K gradient applied without forming it. This is the
+// only compute-heavy part of a step (K = (T-1) P multiply-adds per entry of W), so it is written
+// with explicit 512-bit vectors (GCC vector extensions; split into narrower ones where AVX-512 is
+// missing): per 2 vectors of rows, the 4 x 2 sums stay in registers over all k, with one load of
+// Gcat per vector and k. Every entry sums k = 0..K-1 in order whatever the thread count.
+template <typename Scalar>
+void update_columns(Scalar* const* w, Eigen::Index N, int ncols, const Scalar* gcat,
+                    Eigen::Index K, const Scalar* const* s, const float* const* xi,
+                    const LangevinCoefficients<Scalar>& coefficients) {
+  constexpr int L = 64 / sizeof(Scalar);
+  using V [[gnu::vector_size(64)]] = Scalar;
+  using F [[gnu::vector_size(4 * L)]] = float;
+  const auto load = [](const Scalar* p) {
+    V v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+  };
+  const auto load_noise = [](const float* p) {
+    F f;
+    __builtin_memcpy(&f, p, sizeof f);
+    return __builtin_convertvector(f, V);
+  };
+  const Scalar decay = coefficients.decay, noise = coefficients.noise;
+  Eigen::Index i = 0;
+  for (; i + 2 * L <= N; i += 2 * L) {
+    V a[4][2] = {};
+    for (Eigen::Index k = 0; k < K; ++k) {
+      const V g0 = load(gcat + k * N + i), g1 = load(gcat + k * N + i + L);
+      for (int c = 0; c < 4; ++c) {
+        a[c][0] += s[c][k] * g0;
+        a[c][1] += s[c][k] * g1;
+      }
+    }
+    for (int c = 0; c < ncols; ++c)
+      for (int h = 0; h < 2; ++h) {
+        const Eigen::Index r = i + h * L;
+        V v = decay * load(w[c] + r) - a[c][h];
+        if (xi != nullptr) v += noise * load_noise(xi[c] + r);
+        __builtin_memcpy(w[c] + r, &v, sizeof v);
+      }
+  }
+  for (; i < N; ++i)  // the last rows (N not a multiple of 2 L)
+    for (int c = 0; c < ncols; ++c) {
+      Scalar a = 0;
+      for (Eigen::Index k = 0; k < K; ++k) a += s[c][k] * gcat[k * N + i];
+      Scalar v = decay * w[c][i] - a;
+      if (xi != nullptr) v += noise * static_cast<Scalar>(xi[c][i]);
+      w[c][i] = v;
+    }
+}
+
 // One fused pass over W (N x N): for each column chunk, first Z = W^T G with the old W (the
 // backpropagation through W; skipped when G has no columns), then
 //   W <- decay W - drift * grad_scale * Gcat Phicat^T + noise xi,
-// the Langevin update with the low-rank gradient Gcat Phicat^T. Fusing them reads W once for both.
+// the Langevin update with the low-rank gradient Gcat Phicat^T, four columns at a time with their
+// normals generated just before (a 4 N float buffer, in L1/L2). Fusing reads W from memory once
+// for both; the chunk (kColumnChunk columns) is still in L2 when the update re-reads it.
 template <typename Scalar>
 void backprop_and_update(Matrix<Scalar>& W, Matrix<Scalar>& Z, const Matrix<Scalar>& G,
                          const Matrix<Scalar>& Gcat, const Matrix<Scalar>& Phicat,
@@ -117,24 +217,37 @@ void backprop_and_update(Matrix<Scalar>& W, Matrix<Scalar>& Z, const Matrix<Scal
   const Eigen::Index chunks = (N + kColumnChunk - 1) / kColumnChunk;
   const bool with_noise = coefficients.noise != Scalar(0);
   const bool with_gradient = Gcat.cols() > 0 && coefficients.drift != Scalar(0);
+  const Eigen::Index K = with_gradient ? Gcat.cols() : 0;
+  // Row-major scaled Phicat, one row per column of W, plus a zero row for padding.
+  Matrix<Scalar> scaled_Phicat_t(K, N + 1);
+  if (K > 0) {
+    scaled_Phicat_t.leftCols(N) = (coefficients.drift * grad_scale) * Phicat.transpose();
+    scaled_Phicat_t.col(N).setZero();
+  }
   Z.resize(N, G.cols());
 #pragma omp parallel if (N >= kParallelWidth)
   {
-    Matrix<Scalar> xi(N, kColumnChunk);
-    const Matrix<Scalar> scaled_Phicat = (coefficients.drift * grad_scale) * Phicat;
-#pragma omp for schedule(static)
+    std::vector<float> xi_buffer(with_noise ? static_cast<std::size_t>(4 * N) : 0);
+#pragma omp for schedule(dynamic)
     for (Eigen::Index c = 0; c < chunks; ++c) {
       const Eigen::Index c0 = c * kColumnChunk, cols = std::min(kColumnChunk, N - c0);
       if (G.cols() > 0) transposed_product_columns(Z, W, G, c0, cols);
-      if (with_noise)
-        source.generator->fill(xi.data(), static_cast<std::uint64_t>(c0 * N),
-                               static_cast<std::uint64_t>(cols * N), source.draw, source.stream);
-      for (Eigen::Index k = 0; k < cols; ++k) {
-        auto column = W.col(c0 + k);
-        column *= coefficients.decay;
-        // The gradient's column j is Gcat Phicat.row(j)^T: a matrix-vector product, no packing.
-        if (with_gradient) column.noalias() -= Gcat * scaled_Phicat.row(c0 + k).transpose();
-        if (with_noise) column += coefficients.noise * xi.col(k);
+      for (Eigen::Index j0 = c0; j0 < c0 + cols; j0 += 4) {
+        const int ncols = static_cast<int>(std::min<Eigen::Index>(4, c0 + cols - j0));
+        if (with_noise)
+          source.generator->fill(xi_buffer.data(), static_cast<std::uint64_t>(j0 * N),
+                                 static_cast<std::uint64_t>(ncols * N), source.draw,
+                                 source.stream);
+        Scalar* w[4];
+        const Scalar* s[4];
+        const float* xi[4];
+        for (int k = 0; k < 4; ++k) {
+          const Eigen::Index j = j0 + std::min(k, ncols - 1);
+          w[k] = W.col(j).data();
+          s[k] = scaled_Phicat_t.col(k < ncols ? j : N).data();
+          xi[k] = xi_buffer.data() + std::min(k, ncols - 1) * N;
+        }
+        update_columns(w, N, ncols, Gcat.data(), K, s, with_noise ? xi : nullptr, coefficients);
       }
     }
   }
