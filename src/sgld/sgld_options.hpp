@@ -14,7 +14,7 @@ struct SgldOptions {
   long long steps = 20000;
   long long burn_in = 5000;
   int thin = 10;       // measure every thin steps
-  double eta = 0.004;  // Ornstein-Uhlenbeck step size
+  double eta = 0.002;  // Ornstein-Uhlenbeck step size
   std::uint64_t seed = 1;
   Precision precision = Precision::float64;
   bool record_trace = false;

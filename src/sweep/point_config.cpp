@@ -257,7 +257,7 @@ PointConfig parse_point_config(const YAML::Node& root) {
   c.sgld.steps = sgld.integer("steps", 20000, 1, std::numeric_limits<long long>::max());
   c.sgld.burn_in = sgld.integer("burn_in", std::min<long long>(5000, c.sgld.steps / 4), 0, c.sgld.steps - 1);
   c.sgld.thin = static_cast<int>(sgld.integer("thin", 10, 1, kMaxInt));
-  c.sgld.eta = sgld.real("eta", 0.004, 0.0, true, 1.0);
+  c.sgld.eta = sgld.real("eta", 0.002, 0.0, true, 1.0);
   c.sgld.seed = static_cast<std::uint64_t>(sgld.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
   c.sgld.precision = sgld.choice<Precision>("precision", Precision::float64,
                                             {{"float64", Precision::float64}, {"float32", Precision::float32}});
