@@ -46,6 +46,7 @@ void normal_throughput(benchmark::State& state) {
 BENCHMARK(read_bandwidth<double>)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(read_bandwidth<float>)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(read_write_bandwidth<double>)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(read_write_bandwidth<float>)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(normal_throughput)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
