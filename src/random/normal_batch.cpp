@@ -60,6 +60,56 @@ void philox16(std::uint32_t base, std::uint32_t c1, std::uint32_t c2, std::uint3
 }
 #endif
 
+// sin and cos of 0 <= a < 71476 (here a = 2 pi u2 <= 2 pi) from one argument reduction and one
+// evaluation of each polynomial: Eigen's psincos_float (Eigen 3.4) computes both polynomials for
+// either function and selects one, so calling sin and cos did all of it twice. The operations
+// below are exactly those of psincos_float, so the normals stay bit-identical to a.cos(), a.sin().
+template <typename Packet>
+void sincos(const Packet& a, Packet& sin_a, Packet& cos_a) {
+  using namespace Eigen::internal;
+  using PacketI = typename unpacket_traits<Packet>::integer_packet;
+  const Packet sign_mask = pset1frombits<Packet>(0x80000000u);
+  Packet x = pabs(a);
+  Packet y = pmul(x, pset1<Packet>(0.636619746685028076171875f));  // 2 / pi
+  Packet y_round = padd(y, pset1<Packet>(12582912));                // 2^23 + 2^22: rounding
+  EIGEN_OPTIMIZATION_BARRIER(y_round)
+  PacketI y_int = preinterpret<PacketI>(y_round);
+  y = psub(y_round, pset1<Packet>(12582912));
+#if defined(EIGEN_HAS_SINGLE_INSTRUCTION_MADD)
+  x = pmadd(y, pset1<Packet>(-1.57079601287841796875f), x);
+  x = pmadd(y, pset1<Packet>(-3.1391647326017846353352069854736328125e-07f), x);
+  x = pmadd(y, pset1<Packet>(-5.390302529957764765544681040410068817436695098876953125e-15f), x);
+#else
+  x = pmadd(y, pset1<Packet>(-1.5703125), x);
+  EIGEN_OPTIMIZATION_BARRIER(x)
+  x = pmadd(y, pset1<Packet>(-0.000483989715576171875), x);
+  EIGEN_OPTIMIZATION_BARRIER(x)
+  x = pmadd(y, pset1<Packet>(1.62865035235881805419921875e-07), x);
+  x = pmadd(y, pset1<Packet>(5.5644315544167710640977020375430583953857421875e-11), x);
+#endif
+  const Packet sin_sign =
+      pand(pxor(a, preinterpret<Packet>(plogical_shift_left<30>(y_int))), sign_mask);
+  const Packet cos_sign = pand(
+      preinterpret<Packet>(plogical_shift_left<30>(padd(y_int, pset1<PacketI>(1)))), sign_mask);
+  const Packet poly_mask = preinterpret<Packet>(pcmp_eq(pand(y_int, pset1<PacketI>(1)), pzero(y_int)));
+  const Packet x2 = pmul(x, x);
+  Packet y1 = pset1<Packet>(2.4372266125283204019069671630859375e-05f);  // cos polynomial
+  y1 = pmadd(y1, x2, pset1<Packet>(-0.00138865201734006404876708984375f));
+  y1 = pmadd(y1, x2, pset1<Packet>(0.041666619479656219482421875f));
+  y1 = pmadd(y1, x2, pset1<Packet>(-0.5f));
+  y1 = pmadd(y1, x2, pset1<Packet>(1.f));
+  Packet y2 = pset1<Packet>(  // sin polynomial
+      -0.0001959234114083702898469196984621021329076029360294342041015625f);
+  y2 = pmadd(y2, x2,
+             pset1<Packet>(0.0083326873655616851693794799871284340042620897293090820312500000f));
+  y2 = pmadd(y2, x2,
+             pset1<Packet>(-0.1666666203982298255503735617821803316473960876464843750000000000f));
+  y2 = pmul(y2, x2);
+  y2 = pmadd(y2, x, x);
+  sin_a = pxor(pselect(poly_mask, y2, y1), sin_sign);
+  cos_a = pxor(pselect(poly_mask, y1, y2), cos_sign);
+}
+
 }  // namespace
 
 void NormalBatchGenerator::philox_words(std::uint64_t batch_index, std::uint64_t draw,
@@ -96,9 +146,18 @@ void NormalBatchGenerator::generate_batch(std::uint64_t batch_index, std::uint64
   }
   const Array32 radius = (-2.0f * u1.log()).sqrt();
   const Array32 angle = float(2.0 * std::numbers::pi) * u2;
-  Eigen::Map<Array32> cos_half(out), sin_half(out + 32);
-  cos_half = radius * angle.cos();
-  sin_half = radius * angle.sin();
+  // out = [radius cos(angle) (32), radius sin(angle) (32)].
+  using Packet = Eigen::internal::packet_traits<float>::type;
+  constexpr int kLanes = Eigen::internal::packet_traits<float>::size;
+  static_assert(32 % kLanes == 0);
+  for (int q = 0; q < 32; q += kLanes) {
+    using namespace Eigen::internal;
+    const Packet r = ploadu<Packet>(radius.data() + q);
+    Packet sin_a, cos_a;
+    sincos(ploadu<Packet>(angle.data() + q), sin_a, cos_a);
+    pstoreu(out + q, pmul(r, cos_a));
+    pstoreu(out + 32 + q, pmul(r, sin_a));
+  }
 }
 
 }  // namespace kernelsweep
