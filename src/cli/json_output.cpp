@@ -70,6 +70,7 @@ nlohmann::json to_json(const SgldSummary& summary) {
   j["q_mean"] = summary.q_mean;
   j["q_stderr"] = summary.q_stderr;  // NaN (null) with a single replica
   j["abs_q_mean"] = summary.abs_q_mean;
+  j["abs_q_stderr"] = summary.abs_q_stderr;
   j["H"] = matrix_to_json(summary.H);
   j["C"] = matrix_to_json(summary.C);
   j["H_stderr"] = matrix_to_json(summary.H_stderr);

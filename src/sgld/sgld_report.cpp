@@ -15,7 +15,8 @@ std::string SgldSummary::report() const {
   out << ", " << steps_per_second << " steps/s\n";
   if (!message.empty()) out << "  " << message << "\n";
   if (replicas == 0) return out.str();
-  out << "  q = " << q_mean << " +- " << q_stderr << ", <|q|> = " << abs_q_mean << "\n";
+  out << "  q = " << q_mean << " +- " << q_stderr << ", <|q|> = " << abs_q_mean << " +- "
+      << abs_q_stderr << "\n";
   out << "  outlier eigenvalue |Re| (per W): " << outlier_eigenvalue.transpose() << ", bulk radius "
       << bulk_radius << "\n";
   out << "  generalization error: " << generalization_error << "\n";

@@ -128,7 +128,7 @@ SgldSummary summarize_sgld(const std::vector<SgldReplicaResult>& replicas, const
   Eigen::MatrixXd H_square = Eigen::MatrixXd::Zero(M, M);
   summary.f = Eigen::VectorXd::Zero(good.front()->f.size());
   summary.outlier_eigenvalue = Eigen::VectorXd::Zero(good.front()->outlier_eigenvalue.size());
-  double q_square = 0.0;
+  double q_square = 0.0, abs_q_square = 0.0;
   for (const auto* r : good) {
     summary.H += r->H / R;
     H_square += r->H.array().square().matrix() / R;
@@ -137,6 +137,7 @@ SgldSummary summarize_sgld(const std::vector<SgldReplicaResult>& replicas, const
     summary.q_mean += r->q / R;
     q_square += r->q * r->q / R;
     summary.abs_q_mean += r->abs_q / R;
+    abs_q_square += r->abs_q * r->abs_q / R;
     // Each replica picks the sign of the broken phase at random (W -> -W): average |Re|.
     summary.outlier_eigenvalue += r->outlier_eigenvalue.cwiseAbs() / R;
     summary.bulk_radius += r->bulk_radius / R;
@@ -147,9 +148,12 @@ SgldSummary summarize_sgld(const std::vector<SgldReplicaResult>& replicas, const
         ((H_square - summary.H.array().square().matrix()).cwiseMax(0.0) * correction).cwiseSqrt();
     summary.q_stderr =
         std::sqrt(std::max(q_square - summary.q_mean * summary.q_mean, 0.0) * correction);
+    summary.abs_q_stderr =
+        std::sqrt(std::max(abs_q_square - summary.abs_q_mean * summary.abs_q_mean, 0.0) * correction);
   } else {
     summary.H_stderr = Eigen::MatrixXd::Constant(M, M, nan);
     summary.q_stderr = nan;
+    summary.abs_q_stderr = nan;
   }
   summary.generalization_error = generalization_error(data, summary.f);
   if (theory != nullptr && theory->selected >= 0 && theory->status != SolveStatus::failed) {

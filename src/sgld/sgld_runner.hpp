@@ -36,6 +36,8 @@ struct SgldSummary {
   std::string message;
   int replicas = 0;
   double q_mean = 0.0, q_stderr = 0.0, abs_q_mean = 0.0;
+  // Standard error of abs_q_mean across replicas (q_stderr mixes the replicas' random signs).
+  double abs_q_stderr = 0.0;
   Eigen::MatrixXd H, C, H_stderr;  // replica means and standard error of H
   Eigen::VectorXd f;
   double generalization_error = 0.0;

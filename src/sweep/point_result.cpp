@@ -23,7 +23,7 @@ const std::vector<std::string>& scalar_result_names() {
       "theory_q", "theory_q_stderr", "theory_free_energy", "theory_free_energy_stderr",
       "theory_residual", "theory_iterations", "theory_branch", "theory_generalization_error",
       "theory_free_energy_symmetric", "theory_free_energy_broken", "theory_q_broken",
-      "sgld_q_mean", "sgld_q_stderr", "sgld_abs_q_mean", "sgld_cka_H", "sgld_cka_C",
+      "sgld_q_mean", "sgld_q_stderr", "sgld_abs_q_mean", "sgld_abs_q_stderr", "sgld_cka_H", "sgld_cka_C",
       "sgld_outlier_eigenvalue", "sgld_bulk_radius", "sgld_generalization_error",
       "sgld_steps_per_second"};
   return names;

@@ -175,6 +175,7 @@ PointResult PointAssembler::finish(std::uint64_t point, std::vector<TaskResult>&
       out.scalars["sgld_q_mean"] = s.q_mean;
       out.scalars["sgld_q_stderr"] = s.q_stderr;
       out.scalars["sgld_abs_q_mean"] = s.abs_q_mean;
+      out.scalars["sgld_abs_q_stderr"] = s.abs_q_stderr;
       out.scalars["sgld_outlier_eigenvalue"] = s.outlier_eigenvalue.size() ? s.outlier_eigenvalue(0) : kNaN;
       out.scalars["sgld_bulk_radius"] = s.bulk_radius;
       out.scalars["sgld_generalization_error"] = s.generalization_error;

@@ -78,5 +78,24 @@ TEST(SgldReproducibility, SummaryDoesNotDependOnReplicaOrder) {
   EXPECT_EQ(forward.energy_trace, reversed.energy_trace);
 }
 
+// <|q|> and its standard error across replicas: |q| = 1, 2, 3 give 2 +- sqrt(1/3); the signed q
+// (+1, -2, +3) has mean 2/3 and its own, larger spread.
+TEST(SgldSummary, AbsoluteOrderParameterStatistics) {
+  const SgldSetup s = small_erf_rnn();
+  std::vector<SgldReplicaResult> replicas;
+  for (int r = 0; r < 3; ++r) {
+    SgldReplicaResult result = run_sgld_replica(s.options, s.network, s.data, 0, r);
+    result.abs_q = r + 1.0;
+    result.q = (r % 2 == 0 ? 1.0 : -1.0) * (r + 1.0);
+    replicas.push_back(result);
+  }
+  const SgldSummary summary = summarize_sgld(replicas, s.data, nullptr);
+  EXPECT_DOUBLE_EQ(summary.abs_q_mean, 2.0);
+  EXPECT_NEAR(summary.abs_q_stderr, std::sqrt(1.0 / 3.0), 1e-12);
+  EXPECT_NEAR(summary.q_mean, 2.0 / 3.0, 1e-12);
+  // sample variance of (1, -2, 3) = 19/3 -> stderr sqrt(19/9)
+  EXPECT_NEAR(summary.q_stderr, std::sqrt(19.0 / 9.0), 1e-12);
+}
+
 }  // namespace
 }  // namespace kernelsweep
