@@ -13,7 +13,8 @@ src/sgld/langevin_network.cpp:
   DNN: T-1 read-only passes (forward) + T-1 read+write passes (backward fused with the update of
        each layer); (T-1) N^2 normals.
   roofline time = read bytes / read bandwidth + 2 x rw bytes / rw bandwidth + normals / generator
-  rate, all at 2 threads. Also printed: the multiply-adds of the rank-(T-1)P (RNN) or rank-P (DNN)
+  rate, all at 2 threads, the bandwidths measured over as many matrices as the step touches (1 for
+  the RNN, T-1 for the DNN: sgld_machine_bench measures 1 and 7, i.e. T = 8). Also printed: the multiply-adds of the rank-(T-1)P (RNN) or rank-P (DNN)
   gradient in the update pass, the one part that is compute- rather than memory-bound.
 """
 import json
@@ -40,7 +41,7 @@ def main():
                 if b.get("run_type") == "aggregate" or not b["name"].endswith("threads:2"):
                     continue
                 rate = b.get("bytes_per_second") or b.get("items_per_second")
-                key = b["name"].split("/")[0]
+                key = b["name"].split("/real_time")[0]  # e.g. read_bandwidth<double>/7
                 ceiling[key] = max(ceiling[key], rate)
         elif obj.get("benchmark") == "sgld":
             key = (obj["arch"], obj["precision"], obj["N"], obj["T"], obj["P"])
@@ -54,8 +55,10 @@ def main():
     for (arch, precision, N, T, P), rate in sorted(steps.items()):
         s = 8 if precision == "float64" else 4
         scalar = "double" if s == 8 else "float"
-        read_bw = ceiling[f"read_bandwidth<{scalar}>"]
-        rw_bw = ceiling[f"read_write_bandwidth<{scalar}>"]
+        # Bandwidth over the step's own working set: 1 matrix (RNN) or T-1 (DNN).
+        count = 1 if arch == "rnn" else T - 1
+        read_bw = ceiling[f"read_bandwidth<{scalar}>/{count}"]
+        rw_bw = ceiling[f"read_write_bandwidth<{scalar}>/{count}"]
         normal_rate = ceiling["normal_throughput"]
         if not (read_bw and rw_bw and normal_rate):
             print(f"{arch} {precision}: {rate:.2f} steps/s (no ceilings measured)")
