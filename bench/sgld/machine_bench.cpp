@@ -26,7 +26,8 @@ Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& shared_matrices(int count) {
   static std::map<int, Eigen::Matrix<Scalar, Eigen::Dynamic, 1>> arrays;
   const std::lock_guard<std::mutex> lock(mutex);
   auto& array = arrays[count];
-  if (array.size() == 0) array = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>::Constant(count * kWidth * kWidth, Scalar(1));
+  if (array.size() == 0)
+    array = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>::Constant(count * kWidth * kWidth, Scalar(1));
   return array;
 }
 
@@ -40,7 +41,8 @@ template <typename Scalar>
 void read_bandwidth(benchmark::State& state) {
   auto slice = thread_slice(state, shared_matrices<Scalar>(static_cast<int>(state.range(0))));
   for (auto _ : state) benchmark::DoNotOptimize(slice.sum());
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(slice.size() * sizeof(Scalar)));
+  state.SetBytesProcessed(state.iterations() *
+                          static_cast<std::int64_t>(slice.size() * sizeof(Scalar)));
 }
 
 template <typename Scalar>
@@ -50,12 +52,14 @@ void read_write_bandwidth(benchmark::State& state) {
     slice *= Scalar(0.999);
     benchmark::ClobberMemory();
   }
-  state.SetBytesProcessed(state.iterations() * 2 * static_cast<std::int64_t>(slice.size() * sizeof(Scalar)));
+  state.SetBytesProcessed(state.iterations() * 2 *
+                          static_cast<std::int64_t>(slice.size() * sizeof(Scalar)));
 }
 
 void normal_throughput(benchmark::State& state) {
-  const kernelsweep::NormalBatchGenerator generator(1, 0, static_cast<std::uint64_t>(state.thread_index()),
-                                                    kernelsweep::StreamPurpose::sgld_noise);
+  const kernelsweep::NormalBatchGenerator generator(
+      1, 0, static_cast<std::uint64_t>(state.thread_index()),
+      kernelsweep::StreamPurpose::sgld_noise);
   std::vector<float> out(1 << 16);
   std::uint64_t draw = 0;
   for (auto _ : state) {

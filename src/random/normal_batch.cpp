@@ -33,19 +33,19 @@ inline MulHiLo mulhilo(__m512i a, __m512i multiplier) {
 
 void philox16(std::uint32_t base, std::uint32_t c1, std::uint32_t c2, std::uint32_t c3,
               std::uint32_t k0, std::uint32_t k1, std::uint32_t (*words)[16]) {
-  __m512i x0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(base)),
-                                _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                                                  14, 15));
+  __m512i x0 =
+      _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(base)),
+                       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
   __m512i x1 = _mm512_set1_epi32(static_cast<int>(c1));
   __m512i x2 = _mm512_set1_epi32(static_cast<int>(c2));
   __m512i x3 = _mm512_set1_epi32(static_cast<int>(c3));
   const __m512i m0 = _mm512_set1_epi64(PHILOX_M4x32_0), m1 = _mm512_set1_epi64(PHILOX_M4x32_1);
   for (int round = 0; round < 10; ++round) {
     const MulHiLo p0 = mulhilo(x0, m0), p1 = mulhilo(x2, m1);
-    const __m512i y0 = _mm512_xor_si512(_mm512_xor_si512(p1.hi, x1),
-                                        _mm512_set1_epi32(static_cast<int>(k0)));
-    const __m512i y2 = _mm512_xor_si512(_mm512_xor_si512(p0.hi, x3),
-                                        _mm512_set1_epi32(static_cast<int>(k1)));
+    const __m512i y0 =
+        _mm512_xor_si512(_mm512_xor_si512(p1.hi, x1), _mm512_set1_epi32(static_cast<int>(k0)));
+    const __m512i y2 =
+        _mm512_xor_si512(_mm512_xor_si512(p0.hi, x3), _mm512_set1_epi32(static_cast<int>(k1)));
     x0 = y0;
     x1 = p1.lo;
     x2 = y2;
@@ -71,7 +71,7 @@ void sincos(const Packet& a, Packet& sin_a, Packet& cos_a) {
   const Packet sign_mask = pset1frombits<Packet>(0x80000000u);
   Packet x = pabs(a);
   Packet y = pmul(x, pset1<Packet>(0.636619746685028076171875f));  // 2 / pi
-  Packet y_round = padd(y, pset1<Packet>(12582912));                // 2^23 + 2^22: rounding
+  Packet y_round = padd(y, pset1<Packet>(12582912));               // 2^23 + 2^22: rounding
   EIGEN_OPTIMIZATION_BARRIER(y_round)
   PacketI y_int = preinterpret<PacketI>(y_round);
   y = psub(y_round, pset1<Packet>(12582912));
@@ -91,7 +91,8 @@ void sincos(const Packet& a, Packet& sin_a, Packet& cos_a) {
       pand(pxor(a, preinterpret<Packet>(plogical_shift_left<30>(y_int))), sign_mask);
   const Packet cos_sign = pand(
       preinterpret<Packet>(plogical_shift_left<30>(padd(y_int, pset1<PacketI>(1)))), sign_mask);
-  const Packet poly_mask = preinterpret<Packet>(pcmp_eq(pand(y_int, pset1<PacketI>(1)), pzero(y_int)));
+  const Packet poly_mask =
+      preinterpret<Packet>(pcmp_eq(pand(y_int, pset1<PacketI>(1)), pzero(y_int)));
   const Packet x2 = pmul(x, x);
   Packet y1 = pset1<Packet>(2.4372266125283204019069671630859375e-05f);  // cos polynomial
   y1 = pmadd(y1, x2, pset1<Packet>(-0.00138865201734006404876708984375f));

@@ -80,7 +80,8 @@ void add_scaled_product(Matrix<Scalar>& Y, const Matrix<Scalar>& W, const Matrix
   const Eigen::Index chunks = (N + kRows - 1) / kRows;
   // Row-major X, padded to groups of four columns (the kernel's register block): x[4 j + p].
   const Eigen::Index groups = (P + 3) / 4;
-  std::vector<Matrix<Scalar>> scaled_X(static_cast<std::size_t>(groups), Matrix<Scalar>::Zero(4, K));
+  std::vector<Matrix<Scalar>> scaled_X(static_cast<std::size_t>(groups),
+                                       Matrix<Scalar>::Zero(4, K));
   for (Eigen::Index p = 0; p < P; ++p)
     scaled_X[static_cast<std::size_t>(p / 4)].row(p % 4) = scale * X.col(p).transpose();
 #pragma omp parallel for schedule(dynamic) if (N >= kParallelWidth)
@@ -173,8 +174,8 @@ struct NoiseSource {
 // missing): per 2 vectors of rows, the 4 x 2 sums stay in registers over all k, with one load of
 // Gcat per vector and k. Every entry sums k = 0..K-1 in order whatever the thread count.
 template <typename Scalar>
-void update_columns(Scalar* const* w, Eigen::Index N, int ncols, const Scalar* gcat,
-                    Eigen::Index K, const Scalar* const* s, const float* const* xi,
+void update_columns(Scalar* const* w, Eigen::Index N, int ncols, const Scalar* gcat, Eigen::Index K,
+                    const Scalar* const* s, const float* const* xi,
                     const LangevinCoefficients<Scalar>& coefficients) {
   constexpr int L = 64 / sizeof(Scalar);
   using V [[gnu::vector_size(64)]] = Scalar;
@@ -252,8 +253,7 @@ void backprop_and_update(Matrix<Scalar>& W, Matrix<Scalar>& Z, const Matrix<Scal
         const int ncols = static_cast<int>(std::min<Eigen::Index>(4, c0 + cols - j0));
         if (with_noise)
           source.generator->fill(xi_buffer.data(), static_cast<std::uint64_t>(j0 * N),
-                                 static_cast<std::uint64_t>(ncols * N), source.draw,
-                                 source.stream);
+                                 static_cast<std::uint64_t>(ncols * N), source.draw, source.stream);
         Scalar* w[4];
         const Scalar* s[4];
         const float* xi[4];
