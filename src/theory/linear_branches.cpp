@@ -182,7 +182,8 @@ BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOpti
 std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
                                                   const TheoryOptions& options,
                                                   const BranchSolution& symmetric,
-                                                  std::string* reason) {
+                                                  std::string* reason, bool* symmetric_unstable) {
+  *symmetric_unstable = false;
   if (s.network().architecture == Architecture::dnn) {
     *reason = "the DNN has no temporal coherence (q = 0 identically)";
     return std::nullopt;
@@ -196,6 +197,7 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
     return std::nullopt;
   }
   const double curvature = odd_sector_hessian_minimum(s, symmetric.C, 1.0);
+  *symmetric_unstable = curvature < 0.0;
   if (!(curvature < 0.0)) {
     std::ostringstream msg;
     msg << "the symmetric branch is stable (smallest odd-sector Hessian eigenvalue of F " << curvature
@@ -214,6 +216,7 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
 
   // The broken branch is the minimum of F(C) next to the symmetric saddle: perturb along the
   // nearest-neighbour time blocks and descend (F is a barrier on positive-definite C).
+  std::string other_minimum;
   {
     const int T = s.T(), P = s.P();
     const EntryList all = entries_where(s, true);
@@ -233,6 +236,21 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
       if (r.breakdown) continue;
       if (r.converged && std::abs(s.order_parameter(r.C)) > 1e-8 * scale)
         return finish(r, 0, "minimum of F(C) next to the symmetric saddle");
+      if (r.converged) {
+        // A minimum with q = 0 (e.g. at T = 8 a period-4 state: odd lags 0, alternating even lags)
+        // is not the broken branch of THEORY.md 3.2, but it says the symmetric branch is no answer.
+        const LinearEvaluation e = evaluate_linear(s, r.C, 1.0);
+        const int P = s.P();
+        std::ostringstream msg;
+        msg << "; descent from it found a q = 0 state with F = " << linear_free_energy(r.C, e)
+            << " (symmetric branch: " << symmetric.free_energy << ")";
+        if (T >= 3) {
+          double lag2 = 0.0;
+          for (int p = 0; p < P; ++p) lag2 += r.C((T - 1) * P + p, (T - 3) * P + p) / P;
+          msg << ", lag-2 correlation " << lag2;
+        }
+        other_minimum = msg.str();
+      }
       break;
     }
   }
@@ -278,7 +296,7 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
       return finish(r, steps, how.str());
     }
   }
-  *reason = "the symmetric branch is unstable but no broken branch was found";
+  *reason = "the symmetric branch is unstable but no broken branch was found" + other_minimum;
   return std::nullopt;
 }
 

@@ -56,9 +56,10 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
   summary->branches.push_back(symmetric);
 
   std::string no_broken_reason;
+  bool symmetric_unstable = false;
   if (options.branch != BranchChoice::symmetric) {
     if (linear) {
-      auto broken = solve_linear_broken(s, options, symmetric, &no_broken_reason);
+      auto broken = solve_linear_broken(s, options, symmetric, &no_broken_reason, &symmetric_unstable);
       if (broken) summary->branches.push_back(*broken);
     } else if (problem.network.architecture == Architecture::dnn) {
       no_broken_reason = "the DNN has no temporal coherence (q = 0 identically)";
@@ -94,6 +95,10 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
   summary->selected = selected;
   const BranchSolution& chosen = summary->branches[static_cast<std::size_t>(selected)];
   summary->status = chosen.status;
+  // The symmetric branch is unstable here and nothing better was found: not an answer to trust.
+  if (options.branch == BranchChoice::automatic && selected == 0 && symmetric_unstable &&
+      summary->status == SolveStatus::converged)
+    summary->status = SolveStatus::not_converged;
   std::ostringstream msg;
   msg << chosen.name << " branch";
   if (options.branch == BranchChoice::automatic)

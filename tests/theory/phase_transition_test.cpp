@@ -171,6 +171,25 @@ TEST(PhaseTransition, LandauCurveSingleWellBelowDoubleWellAbove) {
   EXPECT_GT(la.F[mid], F_broken + 1e-3);
 }
 
+// T = 8 has a competing coherent state: at lam ~ 1.13 the descent from the unstable symmetric branch
+// ends in a q = 0 minimum with alternating even-lag correlations (a period-4 oscillation) and lower
+// F. It is not the broken branch of THEORY.md 3.2; the point must be flagged, never "converged".
+TEST(PhaseTransition, UnstableSymmetricBranchWithoutBrokenBranchIsNotConverged) {
+  NetworkSpec n = paper_network(Architecture::rnn);
+  n.T = 8;
+  TheorySummary summary;
+  solve_saddle_point(TheoryOptions{}, TheoryProblem{n, make_dataset(paper_task(1.1256410256410256), 8)},
+                     &summary);
+  if (summary.branches.size() == 2) {
+    // If a later solver finds a broken branch here, it must be a real one.
+    EXPECT_GT(std::abs(summary.branches[1].q), 1e-3);
+    return;
+  }
+  EXPECT_EQ(summary.status, SolveStatus::not_converged) << summary.message;
+  EXPECT_NE(summary.message.find("unstable"), std::string::npos) << summary.message;
+  EXPECT_NE(summary.message.find("q = 0 state"), std::string::npos) << summary.message;
+}
+
 // The Legendre form F_eps + eps P q equals the KL form of F at the constrained solution.
 TEST(PhaseTransition, LandauLegendreFormEqualsKlForm) {
   const Dataset d = make_dataset(paper_task(1.5), 4);
