@@ -83,16 +83,8 @@ int run_bench(const Arguments& argv) {
       "steps", po::value(&s.steps)->default_value(50), "timed steps (after 3 warm-up steps)")(
       "precision", po::value(&s.precision)->default_value("float64"), "float64 | float32")(
       "json", po::bool_switch(&s.json), "print one JSON object on stdout");
-  po::positional_options_description positional;
-  positional.add("what", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argv).options(options).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << "usage: kernelsweep bench sgld [options]   (threads: OMP_NUM_THREADS)\n"
-              << options;
-    return kExitOk;
-  }
+  parse_command_line(argv, options, "what",
+                     "usage: kernelsweep bench sgld [options]   (threads: OMP_NUM_THREADS)\n");
   if (what != "sgld") throw po::error("bench needs a benchmark name: sgld");
   if (s.arch != "rnn" && s.arch != "dnn")
     throw po::error("--arch must be rnn or dnn, got " + s.arch);

@@ -22,6 +22,12 @@ struct ConfigArguments {
   bool json = false;
 };
 
+// Parses argv with at most one positional argument, stored under `positional`; on --help prints
+// `usage` and the options and exits 0.
+boost::program_options::variables_map parse_command_line(
+    const Arguments& argv, const boost::program_options::options_description& options,
+    const std::string& positional, const std::string& usage);
+
 // Options shared by commands that take one config file as positional argument.
 boost::program_options::options_description config_options(ConfigArguments& args);
 // Parses; prints help and exits on --help; throws boost::program_options::error when CONFIG is missing.

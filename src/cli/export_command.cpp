@@ -34,15 +34,8 @@ int run_export(const Arguments& argv) {
   po::options_description options("options");
   options.add_options()("help,h", "show this help")("file", po::value(&path), "results file (HDF5)")
       ("format", po::value(&format), "csv or json")("out,o", po::value(&out_path), "output file (default stdout)");
-  po::positional_options_description positional;
-  positional.add("file", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argv).options(options).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << "usage: kernelsweep export diagram.h5 --format csv|json [--out FILE]\n" << options;
-    return kExitOk;
-  }
+  parse_command_line(argv, options, "file",
+                     "usage: kernelsweep export diagram.h5 --format csv|json [--out FILE]\n");
   if (path.empty()) throw po::error("export needs a results file");
   if (format != "csv" && format != "json") throw po::error("--format must be csv or json");
   const DiagramSnapshot s = read_snapshot(path, false);

@@ -38,17 +38,24 @@ po::options_description config_options(ConfigArguments& args) {
   return options;
 }
 
-po::variables_map parse_config_command(const Arguments& argv, const po::options_description& options,
-                                       const std::string& command) {
-  po::positional_options_description positional;
-  positional.add("config", 1);
+po::variables_map parse_command_line(const Arguments& argv, const po::options_description& options,
+                                     const std::string& positional, const std::string& usage) {
+  po::positional_options_description positionals;
+  positionals.add(positional.c_str(), 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(argv).options(options).positional(positional).run(), vm);
+  po::store(po::command_line_parser(argv).options(options).positional(positionals).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << "usage: kernelsweep " << command << " CONFIG.yaml [options]\n" << options;
+    std::cout << usage << options;
     std::exit(kExitOk);
   }
+  return vm;
+}
+
+po::variables_map parse_config_command(const Arguments& argv, const po::options_description& options,
+                                       const std::string& command) {
+  const po::variables_map vm = parse_command_line(
+      argv, options, "config", "usage: kernelsweep " + command + " CONFIG.yaml [options]\n");
   if (!vm.count("config")) throw po::error(command + " needs a config file (YAML)");
   return vm;
 }

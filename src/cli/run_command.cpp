@@ -139,17 +139,11 @@ int run_run(const Arguments& argv) {
        "record up to N finished points with one journal fsync (group commit); 1: one fsync per point")
       ("progress-interval", po::value(&args.progress_interval)->default_value(10.0),
        "seconds between progress lines when stderr is not a terminal (0: none)");
-  po::positional_options_description positional;
-  positional.add("sweep", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argv).options(options).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << "usage: [mpirun -np R] kernelsweep run SWEEP.yaml --out diagram.h5 [options]\n" << options
-              << "exit codes: 0 complete, 1 complete with failed points, 2 bad input, 3 internal, "
-                 "75 interrupted (resumable)\n";
-    return kExitOk;
-  }
+  const po::variables_map vm = parse_command_line(
+      argv, options, "sweep",
+      "usage: [mpirun -np R] kernelsweep run SWEEP.yaml --out diagram.h5 [options]\n"
+      "exit codes: 0 complete, 1 complete with failed points, 2 bad input, 3 internal, "
+      "75 interrupted (resumable)\n");
   if (!vm.count("sweep")) throw po::error("run needs a sweep spec (YAML)");
   if (args.out.empty()) throw po::error("run needs --out FILE");
   if (args.grace < 0) throw po::error("--grace must be >= 0");

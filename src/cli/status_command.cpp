@@ -19,15 +19,7 @@ int run_status(const Arguments& argv) {
   options.add_options()("help,h", "show this help")("file", po::value(&path), "results file (HDF5)")
       ("json", po::bool_switch(&json), "print one JSON object on stdout")
       ("failures", po::value(&limit)->default_value(20), "how many failures to list (text output)");
-  po::positional_options_description positional;
-  positional.add("file", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argv).options(options).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << "usage: kernelsweep status diagram.h5 [--json]\n" << options;
-    return kExitOk;
-  }
+  parse_command_line(argv, options, "file", "usage: kernelsweep status diagram.h5 [--json]\n");
   if (path.empty()) throw po::error("status needs a results file");
   const DiagramSnapshot s = read_snapshot(path, false);
   if (!s.file_readable && !s.journal_present) {

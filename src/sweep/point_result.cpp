@@ -32,13 +32,13 @@ const std::vector<std::string>& scalar_result_names() {
 namespace {
 
 // Matrices as raw little-endian doubles: exact, compact.
-json matrix_to_json(const Eigen::MatrixXd& m) {
+json matrix_record(const Eigen::MatrixXd& m) {
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>(m.size()) * sizeof(double));
   if (!bytes.empty()) std::memcpy(bytes.data(), m.data(), bytes.size());
   return {{"rows", m.rows()}, {"cols", m.cols()}, {"data", json::binary(std::move(bytes))}};
 }
 
-Eigen::MatrixXd matrix_from_json(const json& j) {
+Eigen::MatrixXd matrix_from_record(const json& j) {
   Eigen::MatrixXd m(j.at("rows").get<Eigen::Index>(), j.at("cols").get<Eigen::Index>());
   const auto& bytes = j.at("data").get_binary();
   if (bytes.size() != static_cast<std::size_t>(m.size()) * sizeof(double))
@@ -49,13 +49,13 @@ Eigen::MatrixXd matrix_from_json(const json& j) {
 
 json matrices(const std::map<std::string, Eigen::MatrixXd>& ms) {
   json j = json::object();
-  for (const auto& [name, m] : ms) j[name] = matrix_to_json(m);
+  for (const auto& [name, m] : ms) j[name] = matrix_record(m);
   return j;
 }
 
 std::map<std::string, Eigen::MatrixXd> matrices(const json& j) {
   std::map<std::string, Eigen::MatrixXd> ms;
-  for (const auto& [name, m] : j.items()) ms[name] = matrix_from_json(m);
+  for (const auto& [name, m] : j.items()) ms[name] = matrix_from_record(m);
   return ms;
 }
 
@@ -106,9 +106,9 @@ std::vector<std::uint8_t> encode(const TaskResult& r) {
   json replicas = json::array();
   for (const auto& rep : r.replicas) {
     replicas.push_back({{"replica", rep.replica}, {"failed", rep.failed}, {"message", rep.message},
-                        {"H", matrix_to_json(Eigen::MatrixXd(rep.H))}, {"C", matrix_to_json(Eigen::MatrixXd(rep.C))}, {"f", matrix_to_json(Eigen::MatrixXd(rep.f))},
+                        {"H", matrix_record(Eigen::MatrixXd(rep.H))}, {"C", matrix_record(Eigen::MatrixXd(rep.C))}, {"f", matrix_record(Eigen::MatrixXd(rep.f))},
                         {"q", rep.q}, {"abs_q", rep.abs_q},
-                        {"outlier_eigenvalue", matrix_to_json(Eigen::MatrixXd(rep.outlier_eigenvalue))},
+                        {"outlier_eigenvalue", matrix_record(Eigen::MatrixXd(rep.outlier_eigenvalue))},
                         {"bulk_radius", rep.bulk_radius}, {"energy_trace", rep.energy_trace},
                         {"steps", rep.steps}, {"seconds", rep.seconds}});
   }
@@ -134,12 +134,12 @@ TaskResult decode_task_result(const std::vector<std::uint8_t>& bytes) {
     rep.replica = rj.at("replica").get<int>();
     rep.failed = rj.at("failed").get<bool>();
     rep.message = rj.at("message").get<std::string>();
-    rep.H = matrix_from_json(rj.at("H"));
-    rep.C = matrix_from_json(rj.at("C"));
-    rep.f = matrix_from_json(rj.at("f"));
+    rep.H = matrix_from_record(rj.at("H"));
+    rep.C = matrix_from_record(rj.at("C"));
+    rep.f = matrix_from_record(rj.at("f"));
     rep.q = rj.at("q").get<double>();
     rep.abs_q = rj.at("abs_q").get<double>();
-    rep.outlier_eigenvalue = matrix_from_json(rj.at("outlier_eigenvalue"));
+    rep.outlier_eigenvalue = matrix_from_record(rj.at("outlier_eigenvalue"));
     rep.bulk_radius = rj.at("bulk_radius").get<double>();
     rep.energy_trace = rj.at("energy_trace").get<std::vector<double>>();
     rep.steps = rj.at("steps").get<long long>();
