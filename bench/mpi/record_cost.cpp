@@ -23,7 +23,7 @@ namespace {
 PointResult synthetic(std::uint64_t point, int M) {
   PointResult r;
   r.point = point;
-  r.status = PointStatus::done;
+  r.status = Status::done;
   for (const auto& name : scalar_result_names())
     r.scalars[name] = std::sin(double(point) + name.size());
   Eigen::MatrixXd H(M, M), C(M, M);

@@ -26,7 +26,7 @@ void run_point(benchmark::State& state, const TheoryProblem& problem, const Theo
     solve_saddle_point(options, problem, &summary);
     benchmark::DoNotOptimize(summary.status);
   }
-  if (summary.branches.size() != expected_branches || summary.status != SolveStatus::converged)
+  if (summary.branches.size() != expected_branches || summary.status != Status::done)
     state.SkipWithError(("unexpected result: " + summary.message).c_str());
   state.counters["residual"] = summary.solution().residual;
   state.counters["q"] = summary.solution().q;
@@ -62,7 +62,7 @@ void BM_ErfBothBranches_T4P4(benchmark::State& state) {
     solve_saddle_point(options, p, &summary);
     benchmark::DoNotOptimize(summary.status);
   }
-  if (summary.status == SolveStatus::failed) state.SkipWithError(summary.message.c_str());
+  if (summary.status == Status::failed) state.SkipWithError(summary.message.c_str());
   const BranchSolution& b = summary.solution();
   state.counters["branches"] = double(summary.branches.size());
   state.counters["q"] = b.q;

@@ -66,7 +66,7 @@ int run_export(const Arguments& argv) {
     const auto index = grid.coordinates(p);
     const auto found = s.results.find(p);
     const PointResult* r = found == s.results.end() ? nullptr : &found->second;
-    const auto status = static_cast<PointStatus>(p < s.status.size() ? s.status[p] : 0);
+    const auto status = static_cast<Status>(p < s.status.size() ? s.status[p] : 0);
     nlohmann::json row = {{"point", p}, {"status", to_string(status)}};
     std::string line = std::to_string(p);
     for (const auto& d : grid.dimensions())

@@ -36,7 +36,7 @@ nlohmann::json to_json(const TheorySummary& summary) {
     branches.push_back(std::move(entry));
   }
   j["branches"] = std::move(branches);
-  if (summary.selected < 0 || summary.status == SolveStatus::failed) return j;
+  if (summary.selected < 0 || summary.status == Status::failed) return j;
   const BranchSolution& b = summary.solution();
   j["branch"] = b.name;
   j["q"] = b.q;
@@ -62,7 +62,7 @@ nlohmann::json to_json(const TheorySummary& summary) {
 
 nlohmann::json to_json(const SgldSummary& summary) {
   nlohmann::json j;
-  j["status"] = summary.status;
+  j["status"] = to_string(summary.status);
   if (!summary.message.empty()) j["message"] = summary.message;
   j["replicas"] = summary.replicas;
   j["steps_per_second"] = summary.steps_per_second;

@@ -26,7 +26,7 @@ int run_solve(const Arguments& argv) {
   if (config.theory_enabled) {
     solve_saddle_point(config.theory, problem, &summary);
     out["theory"] = to_json(summary);
-    if (summary.status == SolveStatus::failed) exit_code = kExitFailed;
+    if (summary.status == Status::failed) exit_code = kExitFailed;
     if (!args.json) std::cout << summary.report();
   } else if (!args.json) {
     std::cout << "theory disabled (theory.enabled = false)\n";
@@ -35,7 +35,7 @@ int run_solve(const Arguments& argv) {
     const SgldSummary sgld = run_sgld(config.sgld, config.model, problem.data, config.theory.point_index,
                                       config.theory_enabled ? &summary : nullptr);
     out["sgld"] = to_json(sgld);
-    if (sgld.status != "ok") exit_code = kExitFailed;
+    if (sgld.status != Status::done) exit_code = kExitFailed;
     if (!args.json) std::cout << sgld.report();
   }
   if (args.json) std::cout << out.dump() << "\n";

@@ -32,10 +32,10 @@ int run_status(const Arguments& argv) {
   } catch (const std::exception&) {
   }
   std::map<std::string, std::size_t> counts = {{"pending", 0}, {"done", 0}, {"failed", 0}, {"not_converged", 0}};
-  for (const auto st : s.status) ++counts[to_string(static_cast<PointStatus>(st))];
+  for (const auto st : s.status) ++counts[to_string(static_cast<Status>(st))];
   nlohmann::json failures = nlohmann::json::array();
   for (const auto& [p, r] : s.results)
-    if (r.status == PointStatus::failed || r.status == PointStatus::not_converged)
+    if (r.status == Status::failed || r.status == Status::not_converged)
       failures.push_back({{"point", p}, {"coordinates", grid ? grid->describe(p) : ""},
                           {"status", to_string(r.status)}, {"message", r.message}});
   // Jobs that contributed: distinct SLURM ids over the run rows.

@@ -175,7 +175,7 @@ std::vector<double> PhaseDiagramStore::scalar(const std::string& name) const { r
 PointResult PhaseDiagramStore::read_point(std::uint64_t point) const {
   PointResult r;
   r.point = point;
-  r.status = static_cast<PointStatus>(statuses().at(point));
+  r.status = static_cast<Status>(statuses().at(point));
   const std::string group = point_group(point);
   if (!h5::exists(file_, group)) return r;
   r.message = h5::string_attribute(file_, group, "message");

@@ -161,9 +161,9 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid, c
     }
 
   for (std::uint64_t p = 0; p < status.size(); ++p) {
-    const auto s = static_cast<PointStatus>(status[p]);
-    if (s == PointStatus::done) ++already_done_;
-    if (s == PointStatus::pending || (options.retry_failed && s != PointStatus::done)) todo_.push_back(p);
+    const auto s = static_cast<Status>(status[p]);
+    if (s == Status::done) ++already_done_;
+    if (s == Status::pending || (options.retry_failed && s != Status::done)) todo_.push_back(p);
   }
 }
 
@@ -215,7 +215,7 @@ DiagramSnapshot read_snapshot(const std::string& path, bool with_kernels) {
       if (s.status[p] == 0) continue;
       PointResult r = with_kernels || s.status[p] != 1 ? store.read_point(p) : PointResult{};
       r.point = p;
-      r.status = static_cast<PointStatus>(s.status[p]);
+      r.status = static_cast<Status>(s.status[p]);
       for (const auto& [name, column] : columns) r.scalars[name] = column[p];
       r.wall_time = wall[p];
       r.rank = static_cast<int>(ranks[p]);

@@ -224,7 +224,7 @@ SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const s
       stats.event("record_file", c.cost.file_seconds, 0, 0, first, c.points.size());
       for (const auto& point : c.points) {
         --points_left;
-        if (point.status == PointStatus::done) {
+        if (point.status == Status::done) {
           ++outcome.done;
         } else {
           ++outcome.failed;
@@ -242,7 +242,7 @@ SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const s
     if (!assembler.add(std::move(result), &point)) return;
     stats.event("assemble", seconds_since(t0), 0, rank, index);
     // Stop dispatching at once; the failure is reported when its batch is recorded.
-    if (point.status != PointStatus::done && options.fail_fast) stop(SchedulerOutcome::Stop::fail_fast);
+    if (point.status != Status::done && options.fail_fast) stop(SchedulerOutcome::Stop::fail_fast);
     committer.add(std::move(point));
   };
 

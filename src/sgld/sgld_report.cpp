@@ -10,7 +10,7 @@ namespace kernelsweep {
 std::string SgldSummary::report() const {
   std::ostringstream out;
   out << std::setprecision(6);
-  out << "SGLD: " << status << ", " << replicas << " replica(s)";
+  out << "SGLD: " << to_string(status) << ", " << replicas << " replica(s)";
   if (failed_replicas > 0) out << " (" << failed_replicas << " failed)";
   out << ", " << steps_per_second << " steps/s\n";
   if (!message.empty()) out << "  " << message << "\n";

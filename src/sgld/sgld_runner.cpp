@@ -156,12 +156,12 @@ SgldSummary summarize_sgld(const std::vector<SgldReplicaResult>& replicas, const
     summary.abs_q_stderr = nan;
   }
   summary.generalization_error = generalization_error(data, summary.f);
-  if (theory != nullptr && theory->selected >= 0 && theory->status != SolveStatus::failed) {
+  if (theory != nullptr && theory->selected >= 0 && theory->status != Status::failed) {
     summary.cka_H = centered_kernel_alignment(summary.H, theory->solution().H);
     summary.cka_C = centered_kernel_alignment(summary.C, theory->solution().C);
   }
   if (summary.failed_replicas == 0)
-    summary.status = "ok";
+    summary.status = Status::done;
   else
     summary.message =
         std::to_string(summary.failed_replicas) + " replica(s) failed; " + summary.message;

@@ -32,7 +32,7 @@ struct SgldReplicaResult {
 };
 
 struct SgldSummary {
-  std::string status = "failed";  // "ok" | "failed" (any replica diverged)
+  Status status = Status::failed;  // done | failed (any replica diverged)
   std::string message;
   int replicas = 0;
   double q_mean = 0.0, q_stderr = 0.0, abs_q_mean = 0.0;

@@ -8,16 +8,6 @@ namespace kernelsweep {
 
 using json = nlohmann::json;
 
-std::string to_string(PointStatus status) {
-  switch (status) {
-    case PointStatus::pending: return "pending";
-    case PointStatus::done: return "done";
-    case PointStatus::failed: return "failed";
-    case PointStatus::not_converged: return "not_converged";
-  }
-  return "unknown";
-}
-
 const std::vector<std::string>& scalar_result_names() {
   static const std::vector<std::string> names = {
       "theory_q", "theory_q_stderr", "theory_free_energy", "theory_free_energy_stderr",
@@ -161,7 +151,7 @@ PointResult decode_point_result(const std::vector<std::uint8_t>& bytes) {
   const json j = from_bytes(bytes);
   PointResult r;
   r.point = j.at("point").get<std::uint64_t>();
-  r.status = static_cast<PointStatus>(j.at("status").get<int>());
+  r.status = static_cast<Status>(j.at("status").get<int>());
   r.message = j.at("message").get<std::string>();
   r.scalars = scalars(j.at("scalars"));
   r.kernels = matrices(j.at("kernels"));

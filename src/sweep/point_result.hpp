@@ -13,15 +13,13 @@
 
 namespace kernelsweep {
 
-enum class PointStatus : std::int8_t { pending = 0, done = 1, failed = 2, not_converged = 3 };
-std::string to_string(PointStatus status);
 
 // The scalar datasets of the results file, in file order (NaN where not computed).
 const std::vector<std::string>& scalar_result_names();
 
 struct PointResult {
   std::uint64_t point = 0;
-  PointStatus status = PointStatus::failed;
+  Status status = Status::failed;
   std::string message;
   std::map<std::string, double> scalars;            // names from scalar_result_names()
   std::map<std::string, Eigen::MatrixXd> kernels;   // theory_H, theory_C, sgld_H, ... (see README)
@@ -43,7 +41,7 @@ struct TaskResult {
   bool has_theory = false;
   std::map<std::string, double> theory_scalars;
   std::map<std::string, Eigen::MatrixXd> theory_kernels;
-  int theory_status = 0;  // SolveStatus as int
+  int theory_status = 0;  // Status as int
   std::string theory_message;
   std::vector<SgldReplicaResult> replicas;
   double seconds = 0.0;

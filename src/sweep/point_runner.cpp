@@ -33,7 +33,7 @@ void fill_theory(const TheorySummary& s, TaskResult* r) {
   auto& out = r->theory_scalars;
   for (const auto& b : s.branches) {
     if (b.name == "symmetric") out["theory_free_energy_symmetric"] = b.free_energy;
-    if (b.name == "broken" && b.status != SolveStatus::failed) {
+    if (b.name == "broken" && b.status != Status::failed) {
       out["theory_free_energy_broken"] = b.free_energy;
       out["theory_q_broken"] = b.q;
     }
@@ -137,7 +137,7 @@ bool PointAssembler::add(TaskResult task_result, PointResult* result) {
 PointResult PointAssembler::finish(std::uint64_t point, std::vector<TaskResult>& parts) const {
   PointResult out;
   out.point = point;
-  out.status = PointStatus::done;
+  out.status = Status::done;
   for (const auto& name : scalar_result_names()) out.scalars[name] = kNaN;
   // The order parts arrived in must not matter: rank = the theory task's rank, else the first replica's.
   std::sort(parts.begin(), parts.end(), [](const TaskResult& a, const TaskResult& b) {
@@ -148,21 +148,21 @@ PointResult PointAssembler::finish(std::uint64_t point, std::vector<TaskResult>&
   const TaskResult* theory = nullptr;
   for (auto& part : parts) {
     out.wall_time += part.seconds;
-    if (!part.error.empty() && out.status != PointStatus::failed) {
-      out.status = PointStatus::failed;
+    if (!part.error.empty() && out.status != Status::failed) {
+      out.status = Status::failed;
       out.message = part.error;
     }
     if (part.has_theory) theory = &part;
     for (auto& rep : part.replicas) replicas.push_back(std::move(rep));
   }
-  if (out.status == PointStatus::failed) return out;
+  if (out.status == Status::failed) return out;
   if (theory) {
     for (const auto& [name, x] : theory->theory_scalars) out.scalars[name] = x;
     out.kernels = theory->theory_kernels;
-    const auto status = static_cast<SolveStatus>(theory->theory_status);
-    if (status == SolveStatus::failed) out.status = PointStatus::failed;
-    if (status == SolveStatus::not_converged) out.status = PointStatus::not_converged;
-    if (status != SolveStatus::converged) out.message = "theory: " + theory->theory_message;
+    const auto status = static_cast<Status>(theory->theory_status);
+    if (status == Status::failed) out.status = Status::failed;
+    if (status == Status::not_converged) out.status = Status::not_converged;
+    if (status != Status::done) out.message = "theory: " + theory->theory_message;
   }
   if (!replicas.empty()) {
     std::sort(replicas.begin(), replicas.end(),
@@ -189,12 +189,12 @@ PointResult PointAssembler::finish(std::uint64_t point, std::vector<TaskResult>&
         out.scalars["sgld_cka_H"] = centered_kernel_alignment(s.H, out.kernels["theory_H"]);
         out.scalars["sgld_cka_C"] = centered_kernel_alignment(s.C, out.kernels["theory_C"]);
       }
-      if (s.status != "ok") {
-        out.status = PointStatus::failed;
+      if (s.status != Status::done) {
+        out.status = Status::failed;
         out.message = (out.message.empty() ? "" : out.message + "; ") + "sgld: " + s.message;
       }
     } catch (const std::exception& e) {
-      out.status = PointStatus::failed;
+      out.status = Status::failed;
       out.message = std::string("sgld summary: ") + e.what();
     }
   }

@@ -23,7 +23,7 @@ SymmetricPoint symmetric_point(const TheoryOptions& theory, const NetworkSpec& n
   at.lam = lam;
   SymmetricPoint point{KernelStructure(network, make_dataset(at, network.T)), {}};
   point.solution = solve_linear_symmetric(point.structure, theory);
-  if (point.solution.status == SolveStatus::failed) {
+  if (point.solution.status == Status::failed) {
     std::ostringstream msg;
     msg << "the symmetric branch failed at lam = " << lam << ": " << point.solution.message;
     throw std::runtime_error(msg.str());

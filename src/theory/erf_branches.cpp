@@ -79,7 +79,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
   EllipticalSliceSampler sampler(M, options.samples, s.network().activation, stream);
   Eigen::MatrixXd L;
   if (!cholesky(s.prior_covariance(C), &L)) {
-    b.status = SolveStatus::failed;
+    b.status = Status::failed;
     b.message = "K(C) is not positive definite at the prior kernel";
     return b;
   }
@@ -112,7 +112,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
     linear_network.activation = Activation::linear;
     const KernelStructure linear(linear_network, s.data());
     const BranchSolution surrogate = solve_linear_symmetric(linear, options);
-    if (surrogate.status != SolveStatus::failed) {
+    if (surrogate.status != Status::failed) {
       const double mu = even_sector_stiffness(linear, surrogate.C, 1.0);
       if (std::isfinite(mu) && mu < 0.0) damping = std::min(0.5, 1.5 / (1.0 - mu));
     }
@@ -126,7 +126,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
   for (int k = 0; k < iterations; ++k) {
     const double amplitude = std::min(1.0, double(k + 1) / ramp);
     if (!tilt_of(C, H, amplitude, &L, &C_hat)) {
-      b.status = SolveStatus::failed;
+      b.status = Status::failed;
       b.message = "K(C) or v C_SS + kappa I lost positive definiteness (or C_hat became non-finite) "
                   "at Monte-Carlo iteration " + std::to_string(k);
       return b;
@@ -148,7 +148,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
     project(s, project_odd, H);
   }
   if (!tilt_of(C, H, 1.0, &L, &C_hat)) {
-    b.status = SolveStatus::failed;
+    b.status = Status::failed;
     b.message = "K(C) is not positive definite at the final iterate";
     return b;
   }
@@ -199,7 +199,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
       << " iterations, damping " << damping << "; relative MC error of C " << noise
       << "; G estimator mismatch " << g_mismatch;
   const bool converged = b.residual <= 5.0 * noise + options.tolerance;
-  b.status = converged ? SolveStatus::converged : SolveStatus::not_converged;
+  b.status = converged ? Status::done : Status::not_converged;
   if (!converged) msg << "; residual " << b.residual << " exceeds 5 x the MC error";
   b.message = msg.str();
   return b;

@@ -23,11 +23,11 @@ BranchSolution make_linear_solution(const KernelStructure& s, const Eigen::Matri
   b.q = s.order_parameter(C);
   b.q_stderr = 0.0;
   if (!e.ok) {
-    b.status = SolveStatus::failed;
+    b.status = Status::failed;
     b.message = e.failure;
     return b;
   }
-  b.status = SolveStatus::converged;  // provisional: the caller judges the residual
+  b.status = Status::done;  // provisional: the caller judges the residual
   b.f = s.predictions(C, e.readout);
   b.free_energy = linear_free_energy(C, e);
   b.residual = e.fixed_point_residual;
@@ -157,8 +157,8 @@ BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOpti
       converged = r.residual < options.tolerance;
       BranchSolution b = make_linear_solution(s, C, amplitude, "symmetric");
       b.iterations = iterations;
-      if (b.status == SolveStatus::failed) return b;
-      b.status = converged ? SolveStatus::converged : SolveStatus::not_converged;
+      if (b.status == Status::failed) return b;
+      b.status = converged ? Status::done : Status::not_converged;
       std::ostringstream msg;
       if (stages > 1) msg << "continuation in signal amplitude with " << stages << " stages";
       if (!converged)
@@ -171,7 +171,7 @@ BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOpti
   }
   BranchSolution b;
   b.name = "symmetric";
-  b.status = SolveStatus::failed;
+  b.status = Status::failed;
   std::ostringstream msg;
   msg << "solver breakdown: continuation in the signal amplitude stalled at " << reached / amplitude
       << " of the target (" << failure << ")";
@@ -192,7 +192,7 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
     *reason = "the task has no W -> -W symmetry (inputs after t=0 or supervision of both parities)";
     return std::nullopt;
   }
-  if (symmetric.status == SolveStatus::failed) {
+  if (symmetric.status == Status::failed) {
     *reason = "the symmetric branch failed";
     return std::nullopt;
   }
@@ -208,8 +208,8 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
   auto finish = [&](const LinearSolveResult& r, int extra_iterations, const std::string& how) {
     BranchSolution b = make_linear_solution(s, r.C, 1.0, "broken");
     b.iterations = r.iterations + extra_iterations;
-    if (b.status != SolveStatus::failed)
-      b.status = b.residual < options.tolerance ? SolveStatus::converged : SolveStatus::not_converged;
+    if (b.status != Status::failed)
+      b.status = b.residual < options.tolerance ? Status::done : Status::not_converged;
     b.message = how;
     return b;
   };
@@ -268,7 +268,7 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
   const double scale = order_parameter_scale(s, symmetric.C);
   for (double start : {0.5, 2.0, 0.25, 4.0}) {
     const BranchSolution other = solve_linear_symmetric(s, options, start);
-    if (other.status == SolveStatus::failed) continue;
+    if (other.status == Status::failed) continue;
     if (!(odd_sector_hessian_minimum(s, other.C, start) < 0.0)) continue;  // below lambda_c there
     auto found = broken_by_q_continuation(s, options, other.C, start);
     if (!found) continue;

@@ -20,15 +20,6 @@ std::string to_string(BranchChoice choice) {
   return "unknown";
 }
 
-std::string to_string(SolveStatus status) {
-  switch (status) {
-    case SolveStatus::converged: return "converged";
-    case SolveStatus::not_converged: return "not_converged";
-    case SolveStatus::failed: return "failed";
-  }
-  return "unknown";
-}
-
 void check_well_posed(const TheoryProblem& problem) {
   const KernelStructure s(problem.network, problem.data);
   Eigen::LLT<Eigen::MatrixXd> llt(s.linear_prior_kernel());
@@ -44,7 +35,7 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
   try {
     check_well_posed(problem);
   } catch (const std::invalid_argument& e) {
-    summary->status = SolveStatus::failed;
+    summary->status = Status::failed;
     summary->message = e.what();
     return;
   }
@@ -67,7 +58,7 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
       no_broken_reason = "the task has no W -> -W symmetry";
     } else {
       BranchSolution broken = solve_erf_branch(s, options, true);
-      if (broken.status != SolveStatus::failed && std::abs(broken.q) > 4.0 * broken.q_stderr) {
+      if (broken.status != Status::failed && std::abs(broken.q) > 4.0 * broken.q_stderr) {
         summary->branches.push_back(broken);
       } else {
         std::ostringstream msg;
@@ -81,14 +72,14 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
   int selected = 0;
   if (options.branch == BranchChoice::broken) {
     if (summary->branches.size() < 2) {
-      summary->status = SolveStatus::failed;
+      summary->status = Status::failed;
       summary->message = "no broken branch: " + no_broken_reason;
       return;
     }
     selected = 1;
   } else if (options.branch == BranchChoice::automatic && summary->branches.size() == 2 &&
-             summary->branches[1].status != SolveStatus::failed &&
-             (summary->branches[0].status == SolveStatus::failed ||
+             summary->branches[1].status != Status::failed &&
+             (summary->branches[0].status == Status::failed ||
               summary->branches[1].free_energy < summary->branches[0].free_energy)) {
     selected = 1;
   }
@@ -97,8 +88,8 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
   summary->status = chosen.status;
   // The symmetric branch is unstable here and nothing better was found: not an answer to trust.
   if (options.branch == BranchChoice::automatic && selected == 0 && symmetric_unstable &&
-      summary->status == SolveStatus::converged)
-    summary->status = SolveStatus::not_converged;
+      summary->status == Status::done)
+    summary->status = Status::not_converged;
   std::ostringstream msg;
   msg << chosen.name << " branch";
   if (options.branch == BranchChoice::automatic)
@@ -107,7 +98,7 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
   if (!no_broken_reason.empty() && options.branch != BranchChoice::symmetric)
     msg << "; no broken branch: " << no_broken_reason;
   summary->message = msg.str();
-  if (chosen.status == SolveStatus::failed) return;
+  if (chosen.status == Status::failed) return;
   summary->generalization_error = generalization_error(problem.data, chosen.f);
 
   if (options.landau) {
@@ -143,7 +134,7 @@ std::string TheorySummary::report() const {
                   to_string(b.status).c_str(), q, F, b.residual, b.iterations);
     out << line;
   }
-  if (selected >= 0 && status != SolveStatus::failed) {
+  if (selected >= 0 && status != Status::failed) {
     out << "  generalization error: " << generalization_error << "\n";
     const auto& f = solution().f;
     out << "  outputs f (mu = t*P + p):";

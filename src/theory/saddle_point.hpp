@@ -10,14 +10,13 @@
 #include <vector>
 
 #include "model/network_spec.hpp"
+#include "model/status.hpp"
 #include "model/task.hpp"
 
 namespace kernelsweep {
 
 enum class BranchChoice { automatic, symmetric, broken };
-enum class SolveStatus { converged, not_converged, failed };
 std::string to_string(BranchChoice choice);
-std::string to_string(SolveStatus status);
 
 struct TheoryOptions {
   BranchChoice branch = BranchChoice::automatic;
@@ -36,7 +35,7 @@ struct TheoryProblem {
 
 struct BranchSolution {
   std::string name;  // "symmetric" | "broken"
-  SolveStatus status = SolveStatus::failed;
+  Status status = Status::failed;
   std::string message;
   Eigen::MatrixXd C, H;
   Eigen::MatrixXd C_stderr, H_stderr;  // erf: Monte-Carlo standard errors; empty for linear
@@ -53,7 +52,7 @@ struct LandauCurve {
 };
 
 struct TheorySummary {
-  SolveStatus status = SolveStatus::failed;
+  Status status = Status::failed;
   std::string message;
   std::vector<BranchSolution> branches;  // symmetric first
   int selected = -1;

@@ -19,7 +19,7 @@ SweepGrid grid_of(const std::string& yaml) { return SweepGrid(parse_sweep_spec(Y
 PointResult sample_result(std::uint64_t point) {
   PointResult r;
   r.point = point;
-  r.status = PointStatus::done;
+  r.status = Status::done;
   for (const auto& name : scalar_result_names()) r.scalars[name] = std::nan("");
   r.scalars["theory_q"] = 1.0 / 3.0 + double(point);
   Eigen::MatrixXd H(4, 4);  // not symmetric: catches a transposed write
@@ -106,7 +106,7 @@ TEST(ResultsSession, RetryFailedRecomputesFailedPoints) {
   const std::string path = (dir / "d.h5").string();
   const SweepGrid grid = grid_of(theory_sweep(2));
   PointResult failed = sample_result(2);
-  failed.status = PointStatus::failed;
+  failed.status = Status::failed;
   failed.message = "boom";
   { ResultsSession s(path, grid, {}, {}); s.record(failed); }
   EXPECT_EQ(ResultsSession(path, grid, {true, false, false}, {}).todo().size(), 3u);
@@ -122,7 +122,7 @@ TEST(ResultsSession, GroupCommitRecordsABatchAndATornBatchKeepsItsIntactPrefix) 
   const std::string path = (dir / "d.h5").string();
   const SweepGrid grid = grid_of(theory_sweep(3));
   std::vector<PointResult> batch = {sample_result(5), sample_result(0), sample_result(3)};
-  batch[2].status = PointStatus::not_converged;
+  batch[2].status = Status::not_converged;
   batch[2].message = "theory: slow";
   std::uintmax_t journal_before = 0;
   {

@@ -109,7 +109,7 @@ TEST_P(PriorKernelTest, NoDataGivesTheNngpKernels) {
   options.eta = 0.5;
   const auto replicas = run_replicas(options, network, data);
   const SgldSummary summary = summarize_sgld(replicas, data, nullptr);
-  ASSERT_EQ(summary.status, "ok");
+  ASSERT_EQ(summary.status, Status::done);
   const KernelStructure s(network, data);
   const Eigen::MatrixXd C_prior =
       network.activation == Activation::linear ? s.linear_prior_kernel() : erf_prior_kernel(s);
@@ -139,7 +139,7 @@ TEST_P(TheoryAgreementTest, LinearNetworkAtWidth256MatchesTheSaddlePoint) {
   const Dataset data = endpoint_task(network.T, 2, 0.6, /*supervised=*/true);
   TheorySummary theory;
   solve_saddle_point(TheoryOptions{}, TheoryProblem{network, data}, &theory);
-  ASSERT_NE(theory.status, SolveStatus::failed) << theory.message;
+  ASSERT_NE(theory.status, Status::failed) << theory.message;
   // Readout curvature 1 + v lambda_max(C_SS) / kappa ~ 23, so eta = 0.005 is stable and its
   // O(eta) bias is below the statistical error (checked by halving eta: unchanged within 2 sigma).
   SgldOptions options;
@@ -150,7 +150,7 @@ TEST_P(TheoryAgreementTest, LinearNetworkAtWidth256MatchesTheSaddlePoint) {
   options.eta = 0.005;
   const auto replicas = run_replicas(options, network, data);
   const SgldSummary summary = summarize_sgld(replicas, data, &theory);
-  ASSERT_EQ(summary.status, "ok");
+  ASSERT_EQ(summary.status, Status::done);
   const Eigen::MatrixXd& H_theory = theory.solution().H;
   // O(1/N) finite-width corrections: allowed 4/N of the largest entry (0.025 here).
   const double systematic = 4.0 / network.N * H_theory.cwiseAbs().maxCoeff();
@@ -181,7 +181,7 @@ TEST(SgldDivergence, TooLargeStepIsReportedNotCrashed) {
   options.burn_in = 100;
   options.eta = 0.9;  // curvature ~140: the drift overshoots by a factor ~80 per step
   const SgldSummary summary = run_sgld(options, network, data, 0, nullptr);
-  EXPECT_EQ(summary.status, "failed");
+  EXPECT_EQ(summary.status, Status::failed);
   EXPECT_EQ(summary.failed_replicas, 2);
   EXPECT_NE(summary.message.find("smaller eta"), std::string::npos) << summary.message;
 }

@@ -110,14 +110,14 @@ TEST(PointRunner, SplitsReplicasWhenFewSgldPointsAndSortsByCost) {
 TEST(PointResult, EncodingIsBitExact) {
   PointResult r;
   r.point = 17;
-  r.status = PointStatus::not_converged;
+  r.status = Status::not_converged;
   r.message = "theory: residual 1e-3";
   r.scalars["theory_q"] = 0.1 + 0.2;
   r.scalars["sgld_q_mean"] = std::nan("");
   r.kernels["theory_H"] = Eigen::MatrixXd::Random(5, 5);
   const PointResult back = decode_point_result(encode(r));
   EXPECT_EQ(back.point, 17u);
-  EXPECT_EQ(back.status, PointStatus::not_converged);
+  EXPECT_EQ(back.status, Status::not_converged);
   EXPECT_EQ(back.message, r.message);
   EXPECT_EQ(back.scalars.at("theory_q"), 0.1 + 0.2);
   EXPECT_TRUE(std::isnan(back.scalars.at("sgld_q_mean")));

@@ -131,7 +131,7 @@ TEST_F(Cli, SolveJsonContract) {
   EXPECT_EQ(j["config"]["task"]["supervised"], nlohmann::json::array({3}));
   EXPECT_EQ(j["config"]["sgld"]["enabled"], false);
   const auto& t = j["theory"];
-  EXPECT_EQ(t["status"], "converged");
+  EXPECT_EQ(t["status"], "done");
   EXPECT_EQ(t["branch"], "broken");
   ASSERT_EQ(t["H"].size(), 16u);
   ASSERT_EQ(t["H"][0].size(), 16u);

@@ -79,7 +79,7 @@ TEST(ErfTheory, NoSignalGivesArcsineKernel) {
   options.max_iterations = 60;
   const KernelStructure s(p.network, p.data);
   const BranchSolution b = solve_erf_branch(s, options, false);
-  ASSERT_EQ(b.status, SolveStatus::converged) << b.message;
+  ASSERT_EQ(b.status, Status::done) << b.message;
   const Eigen::MatrixXd exact = reference::erf_prior_kernel(p.network, p.data);
   const auto z = z_scores(b.C, exact, b.C_stderr);
   ASSERT_GT(z.size(), 10u);
@@ -99,8 +99,8 @@ TEST(ErfTheory, ErrorBarsShrinkWithSamples) {
   const BranchSolution few = solve_erf_branch(s, options, false);
   options.samples = 4000;
   const BranchSolution many = solve_erf_branch(s, options, false);
-  ASSERT_NE(few.status, SolveStatus::failed) << few.message;
-  ASSERT_NE(many.status, SolveStatus::failed) << many.message;
+  ASSERT_NE(few.status, Status::failed) << few.message;
+  ASSERT_NE(many.status, Status::failed) << many.message;
   const double ratio = few.C_stderr.norm() / many.C_stderr.norm();
   std::printf("stderr(C) with 1000 chains / with 4000 chains = %.3f (expected 2)\n", ratio);
   EXPECT_GT(ratio, 1.6);
@@ -152,7 +152,7 @@ TEST(ErfTheory, SmallVariancesApproachTheLinearSolution) {
     const KernelStructure se(e.network, e.data), sl(l.network, l.data);
     const BranchSolution erf = solve_erf_branch(se, options, false);
     const BranchSolution linear = solve_linear_symmetric(sl, options);
-    EXPECT_NE(erf.status, SolveStatus::failed) << erf.message;
+    EXPECT_NE(erf.status, Status::failed) << erf.message;
     const auto block = [](const Eigen::MatrixXd& A) { return Eigen::MatrixXd(A.bottomRightCorner(2, 2)); };
     const double norm = block(linear.C).norm();
     *noise = block(erf.C_stderr).norm() / norm;
@@ -180,7 +180,7 @@ TEST(ErfTheory, SolveReportsErrorBarsAndBranches) {
   options.max_iterations = 100;
   TheorySummary summary;
   solve_saddle_point(options, TheoryProblem{n, make_dataset(task, n.T)}, &summary);
-  ASSERT_NE(summary.status, SolveStatus::failed) << summary.message;
+  ASSERT_NE(summary.status, Status::failed) << summary.message;
   ASSERT_EQ(summary.branches.size(), 2u) << summary.message;
   const BranchSolution& broken = summary.branches[1];
   EXPECT_GT(broken.q_stderr, 0.0);

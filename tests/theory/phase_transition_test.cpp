@@ -57,8 +57,8 @@ Eigen::MatrixXd equal_time_blocks(const Eigen::MatrixXd& C, int T, int P) {
 TEST(PhaseTransition, RnnEqualsDnnBelowCritical) {
   const TheorySummary rnn = solve(Architecture::rnn, 0.5);
   const TheorySummary dnn = solve(Architecture::dnn, 0.5);
-  ASSERT_EQ(rnn.status, SolveStatus::converged) << rnn.message;
-  ASSERT_EQ(dnn.status, SolveStatus::converged) << dnn.message;
+  ASSERT_EQ(rnn.status, Status::done) << rnn.message;
+  ASSERT_EQ(dnn.status, Status::done) << dnn.message;
   EXPECT_EQ(rnn.branches.size(), 1u) << "no broken branch below lambda_c";
   EXPECT_EQ(rnn.solution().q, 0.0);
   const Eigen::MatrixXd a = equal_time_blocks(rnn.solution().C, 4, 4);
@@ -72,8 +72,8 @@ TEST(PhaseTransition, RnnEqualsDnnBelowCritical) {
 TEST(PhaseTransition, OnlyTheRnnBreaksAboveCritical) {
   const TheorySummary rnn = solve(Architecture::rnn, 1.5);
   const TheorySummary dnn = solve(Architecture::dnn, 1.5);
-  ASSERT_EQ(rnn.status, SolveStatus::converged) << rnn.message;
-  ASSERT_EQ(dnn.status, SolveStatus::converged) << dnn.message;
+  ASSERT_EQ(rnn.status, Status::done) << rnn.message;
+  ASSERT_EQ(dnn.status, Status::done) << dnn.message;
   ASSERT_EQ(rnn.branches.size(), 2u) << rnn.message;
   const BranchSolution& symmetric = rnn.branches[0];
   const BranchSolution& broken = rnn.branches[1];
@@ -88,7 +88,7 @@ TEST(PhaseTransition, OnlyTheRnnBreaksAboveCritical) {
   const Eigen::MatrixXd b = equal_time_blocks(dnn.solution().C, 4, 4);
   EXPECT_LT((a - b).norm(), 1e-9 * b.norm());
   // Asking for the broken branch of a DNN is an error, not a silent symmetric answer.
-  EXPECT_EQ(solve(Architecture::dnn, 1.5, BranchChoice::broken).status, SolveStatus::failed);
+  EXPECT_EQ(solve(Architecture::dnn, 1.5, BranchChoice::broken).status, Status::failed);
 }
 
 TEST(PhaseTransition, StabilityChangesAtCriticalSignal) {
@@ -113,7 +113,7 @@ TEST(PhaseTransition, SquareRootOnset) {
   for (double delta : {2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3}) {
     const double l = lambda_c * (1.0 + delta);
     const TheorySummary s = solve(Architecture::rnn, l, BranchChoice::broken);
-    ASSERT_EQ(s.status, SolveStatus::converged) << s.message;
+    ASSERT_EQ(s.status, Status::done) << s.message;
     x.push_back(std::log(l - lambda_c));
     y.push_back(std::log(std::abs(s.solution().q)));
     q2.push_back(s.solution().q * s.solution().q);
@@ -185,7 +185,7 @@ TEST(PhaseTransition, UnstableSymmetricBranchWithoutBrokenBranchIsNotConverged) 
     EXPECT_GT(std::abs(summary.branches[1].q), 1e-3);
     return;
   }
-  EXPECT_EQ(summary.status, SolveStatus::not_converged) << summary.message;
+  EXPECT_EQ(summary.status, Status::not_converged) << summary.message;
   EXPECT_NE(summary.message.find("unstable"), std::string::npos) << summary.message;
   EXPECT_NE(summary.message.find("q = 0 state"), std::string::npos) << summary.message;
 }
