@@ -1,45 +1,37 @@
-// kernelsweep solve POINT.yaml: the kernel theory and the SGLD replicas of one grid point.
+// kernelsweep solve [POINT.yaml | -]: the kernel theory and the SGLD replicas of one grid point
+// (no file: every key at its default; "-": the config from standard input).
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "cli/json_output.hpp"
 #include "sweep/point_config.hpp"
-#include "sgld/sgld_runner.hpp"
-#include "theory/saddle_point.hpp"
+#include "sweep/point_runner.hpp"
+#include "sweep/result_fields.hpp"
 
 namespace kernelsweep::cli {
 
 int run_solve(const Arguments& argv) {
   ConfigArguments args;
-  parse_config_command(argv, config_options(args), "solve");
+  parse_command_line(argv, config_options(args), "config",
+                     "usage: kernelsweep solve [POINT.yaml | -] [--set key.path=value ...] [--json]\n"
+                     "  without a file every key takes its default (kernelsweep keys lists them)\n");
   const PointConfig config = load_point_config(args.config_path, args.overrides);
-  const TheoryProblem problem{config.model, make_dataset(config)};
   try {
-    check_well_posed(problem);
+    check_well_posed(TheoryProblem{config.model, make_dataset(config)});
   } catch (const std::invalid_argument& e) {
-    throw ConfigError(args.config_path + ": " + e.what());
+    throw ConfigError((args.config_path.empty() ? std::string("defaults") : args.config_path) + ": " + e.what());
   }
-  nlohmann::json out;
-  out["config"] = to_json(config);
-  int exit_code = kExitOk;
-  TheorySummary summary;
-  if (config.theory_enabled) {
-    solve_saddle_point(config.theory, problem, &summary);
-    out["theory"] = to_json(summary);
-    if (summary.status == Status::failed) exit_code = kExitFailed;
-    if (!args.json) std::cout << summary.report();
-  } else if (!args.json) {
-    std::cout << "theory disabled (theory.enabled = false)\n";
+  std::string report;
+  const PointResult result = solve_point(config, args.json ? nullptr : &report);
+  if (args.json) {
+    nlohmann::json out = to_json(result);
+    out["config"] = to_json(config);
+    std::cout << out.dump() << "\n";
+  } else {
+    std::cout << report;
   }
-  if (config.sgld.enabled) {
-    const SgldSummary sgld = run_sgld(config.sgld, config.model, problem.data, config.theory.point_index,
-                                      config.theory_enabled ? &summary : nullptr);
-    out["sgld"] = to_json(sgld);
-    if (sgld.status != Status::done) exit_code = kExitFailed;
-    if (!args.json) std::cout << sgld.report();
-  }
-  if (args.json) std::cout << out.dump() << "\n";
-  return exit_code;
+  const bool failed = (result.theory && result.theory->status == Status::failed) ||
+                      (result.sgld && result.sgld->status == Status::failed);
+  return failed ? kExitFailed : kExitOk;
 }
 
 }  // namespace kernelsweep::cli

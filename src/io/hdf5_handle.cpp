@@ -167,6 +167,12 @@ void create_dataset(const File& f, const std::string& path, ElementType type,
   Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"));
   check_status(H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_EARLY), "alloc time");
   check_status(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_ALLOC), "fill time");
+  if (type == ElementType::string) {
+    const Handle t = string_type();
+    Handle d(check(H5Dcreate2(f.id(), path.c_str(), t.get(), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                   "cannot create dataset " + where(f, path)));
+    return;
+  }
   const hid_t t = native(type);
   std::int64_t fill_int = static_cast<std::int64_t>(std::isnan(fill) ? 0 : fill);
   std::int8_t fill8 = static_cast<std::int8_t>(fill_int);
@@ -245,6 +251,21 @@ void write_strings(const File& f, const std::string& path, const std::vector<std
   check_status(H5Dwrite(d.get(), t.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()), "cannot write " + where(f, path));
 }
 
+void write_text(const File& f, const std::string& path, const std::string& value) {
+  Handle space(check(H5Screate(H5S_SCALAR), "H5Screate"));
+  const Handle t = string_type();
+  Handle d(check(H5Dcreate2(f.id(), path.c_str(), t.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                 "cannot create dataset " + where(f, path)));
+  const char* text = value.c_str();
+  check_status(H5Dwrite(d.get(), t.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &text), "cannot write " + where(f, path));
+}
+
+std::string read_text(const File& f, const std::string& path) {
+  const auto all = read_strings(f, path);
+  if (all.size() != 1) throw Error(where(f, path) + ": not a scalar text");
+  return all[0];
+}
+
 void write_int64s(const File& f, const std::string& path, const std::vector<std::int64_t>& values) {
   const hsize_t n = values.size();
   Handle space(check(H5Screate_simple(1, &n, nullptr), "H5Screate"));
@@ -319,6 +340,15 @@ void write_elements_int(const File& f, const std::string& path, const std::vecto
   write_selected(f, path, flat, values, H5T_NATIVE_INT64);
 }
 
+void write_elements_string(const File& f, const std::string& path, const std::vector<std::uint64_t>& flat,
+                           const std::vector<std::string>& values) {
+  std::vector<const char*> raw;
+  raw.reserve(values.size());
+  for (const auto& v : values) raw.push_back(v.c_str());
+  const Handle t = string_type();
+  write_selected(f, path, flat, raw, t.get());
+}
+
 std::vector<std::size_t> shape(const File& f, const std::string& path) {
   const Handle d = open_dataset(f, path);
   Handle space(check(H5Dget_space(d.get()), where(f, path)));
@@ -349,15 +379,36 @@ std::vector<std::int64_t> read_ints(const File& f, const std::string& path) {
 void set_attribute(const File& f, const std::string& path, const std::string& name, const std::string& value) {
   const Handle object = open_object(f, path);
   if (H5Aexists(object.get(), name.c_str()) > 0) H5Adelete(object.get(), name.c_str());
-  // Fixed-length (not variable-length) strings: netCDF readers decode them as plain text.
-  Handle t(check(H5Tcopy(H5T_C_S1), "H5Tcopy"));
-  check_status(H5Tset_size(t.get(), std::max<std::size_t>(1, value.size())), "H5Tset_size");
-  check_status(H5Tset_cset(t.get(), H5T_CSET_UTF8), "H5Tset_cset");
+  // Variable-length UTF-8: h5py returns str (fixed-length strings come back as bytes), and the
+  // text lives in the global heap, so long values do not hit the 64 kB object-header limit.
+  const Handle t = string_type();
   Handle space(check(H5Screate(H5S_SCALAR), "H5Screate"));
   Handle a(check(H5Acreate2(object.get(), name.c_str(), t.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
                  "cannot create attribute " + name + " on " + where(f, path)));
-  const std::string padded = value.empty() ? std::string(1, '\0') : value;
-  check_status(H5Awrite(a.get(), t.get(), padded.data()), "cannot write attribute " + name);
+  const char* text = value.c_str();
+  check_status(H5Awrite(a.get(), t.get(), &text), "cannot write attribute " + name);
+}
+
+namespace {
+
+template <typename T>
+void set_scalar_attribute(const File& f, const std::string& path, const std::string& name, hid_t type, T value) {
+  const Handle object = open_object(f, path);
+  if (H5Aexists(object.get(), name.c_str()) > 0) H5Adelete(object.get(), name.c_str());
+  Handle space(check(H5Screate(H5S_SCALAR), "H5Screate"));
+  Handle a(check(H5Acreate2(object.get(), name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                 "cannot create attribute " + name));
+  check_status(H5Awrite(a.get(), type, &value), "cannot write attribute " + name);
+}
+
+}  // namespace
+
+void set_attribute_int64(const File& f, const std::string& path, const std::string& name, std::int64_t value) {
+  set_scalar_attribute(f, path, name, H5T_NATIVE_INT64, value);
+}
+
+void set_attribute_int8(const File& f, const std::string& path, const std::string& name, std::int8_t value) {
+  set_scalar_attribute(f, path, name, H5T_NATIVE_INT8, value);
 }
 
 void set_attribute(const File& f, const std::string& path, const std::string& name, double value) {

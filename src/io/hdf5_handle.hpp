@@ -60,7 +60,8 @@ bool exists(const File& file, const std::string& path);
 void create_group(const File& file, const std::string& path);
 void remove_link(const File& file, const std::string& path);
 
-// A fixed-shape dataset, allocated at creation, filled with `fill` (NaN, 0, -1 ...).
+// A fixed-shape dataset, allocated at creation, filled with `fill` (NaN, 0, -1 ...); strings are
+// variable-length UTF-8, empty until written.
 void create_dataset(const File& file, const std::string& path, ElementType type,
                     const std::vector<std::size_t>& shape, double fill);
 // A 1-D string dataset that can grow (for the run log).
@@ -71,6 +72,10 @@ std::vector<std::string> read_strings(const File& file, const std::string& path)
 void write_doubles(const File& file, const std::string& path, const std::vector<std::size_t>& shape,
                    const double* data);  // creates the dataset (row-major data)
 void write_strings(const File& file, const std::string& path, const std::vector<std::string>& values);
+// A scalar variable-length string dataset (large text such as the normalized sweep spec: no 64 kB
+// attribute limit).
+void write_text(const File& file, const std::string& path, const std::string& value);
+std::string read_text(const File& file, const std::string& path);
 void write_int64s(const File& file, const std::string& path, const std::vector<std::int64_t>& values);
 // One element of an N-d dataset, at a flat C-order index.
 void write_element(const File& file, const std::string& path, std::uint64_t flat_index, double value);
@@ -80,15 +85,21 @@ void write_elements(const File& file, const std::string& path, const std::vector
                     const std::vector<double>& values);
 void write_elements_int(const File& file, const std::string& path, const std::vector<std::uint64_t>& flat,
                         const std::vector<std::int64_t>& values);
+// Variable-length UTF-8 strings (a dataset created with ElementType::string).
+void write_elements_string(const File& file, const std::string& path, const std::vector<std::uint64_t>& flat,
+                           const std::vector<std::string>& values);
 std::vector<double> read_doubles(const File& file, const std::string& path);
 std::vector<std::int64_t> read_ints(const File& file, const std::string& path);
 std::vector<std::size_t> shape(const File& file, const std::string& path);
 
-// Attributes on an object (path "/" for the root).
+// Attributes on an object (path "/" for the root). Strings are variable-length UTF-8 (h5py
+// returns str, netCDF readers text); numbers keep the dataset's type where CF needs it (_FillValue).
 void set_attribute(const File& file, const std::string& path, const std::string& name, const std::string& value);
 void set_attribute(const File& file, const std::string& path, const std::string& name, double value);
 void set_attribute_int8s(const File& file, const std::string& path, const std::string& name,
                          const std::vector<std::int8_t>& values);
+void set_attribute_int64(const File& file, const std::string& path, const std::string& name, std::int64_t value);
+void set_attribute_int8(const File& file, const std::string& path, const std::string& name, std::int8_t value);
 bool has_attribute(const File& file, const std::string& path, const std::string& name);
 std::string string_attribute(const File& file, const std::string& path, const std::string& name);
 double double_attribute(const File& file, const std::string& path, const std::string& name);

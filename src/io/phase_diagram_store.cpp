@@ -4,18 +4,30 @@
 #include <cmath>
 #include <limits>
 
+#include "sweep/result_fields.hpp"
+
 namespace kernelsweep {
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr const char* kFlagMeanings = "pending done failed not_converged";
 
 std::string point_group(std::uint64_t point) { return "points/" + std::to_string(point); }
 
 bool parse_double(const std::string& text, double* x) {
   const auto r = std::from_chars(text.data(), text.data() + text.size(), *x);
   return r.ec == std::errc() && r.ptr == text.data() + text.size();
+}
+
+bool is_grid_variable(const Field& f) { return f.kind() != FieldKind::array; }
+
+std::string joined(std::span<const std::string_view> words, const char* separator) {
+  std::string out;
+  for (const auto w : words) {
+    if (!out.empty()) out.append(separator);
+    out.append(w);
+  }
+  return out;
 }
 
 // A coordinate dataset: int64 if every value is an integer, float64 if numeric, strings otherwise.
@@ -39,9 +51,56 @@ void write_coordinate(const h5::File& file, const std::string& name, const Sweep
     h5::write_strings(file, name, text);
   }
   h5::set_attribute(file, name, "config_key", axis.key);
+  h5::set_attribute(file, name, "long_name", "sweep axis " + axis.key);
+  // Every model and task parameter of the theory is dimensionless.
+  if (numeric) h5::set_attribute(file, name, "units", "1");
+}
+
+h5::ElementType element_type(const Field& f) {
+  switch (f.kind()) {
+    case FieldKind::real: return h5::ElementType::float64;
+    case FieldKind::integer: return h5::ElementType::int64;
+    case FieldKind::category: return h5::ElementType::int8;
+    case FieldKind::text: return h5::ElementType::string;
+    case FieldKind::array: break;
+  }
+  throw h5::Error("arrays are per-point datasets");
+}
+
+// The point status starts as pending (0); every other flag variable as "none" (-1).
+double fill_of(const Field& f) {
+  if (f.kind() == FieldKind::real) return kNaN;
+  return f.name() == "status" ? 0.0 : -1.0;
+}
+
+void describe_variable(const h5::File& f, const Field& field) {
+  const std::string name = field.name();
+  h5::set_attribute(f, name, "long_name", std::string(field.long_name));
+  if (!field.units.empty()) h5::set_attribute(f, name, "units", std::string(field.units));
+  h5::set_attribute(f, name, "description", std::string(field.description));
+  switch (field.kind()) {
+    case FieldKind::real: h5::set_attribute(f, name, "_FillValue", kNaN); break;
+    case FieldKind::integer: h5::set_attribute_int64(f, name, "_FillValue", -1); break;
+    case FieldKind::category: {
+      const auto names = field.categories();
+      std::vector<std::int8_t> values;
+      for (std::size_t i = 0; i < names.size(); ++i) values.push_back(static_cast<std::int8_t>(i));
+      h5::set_attribute_int8s(f, name, "flag_values", values);
+      h5::set_attribute(f, name, "flag_meanings", joined(names, " "));
+      if (name != "status") h5::set_attribute_int8(f, name, "_FillValue", -1);
+      break;
+    }
+    case FieldKind::text:
+    case FieldKind::array: break;
+  }
 }
 
 }  // namespace
+
+bool is_reserved_name(const std::string& name) {
+  if (name == "points" || name == "runs" || name == "provenance") return true;
+  return find_field(name) != nullptr;
+}
 
 PhaseDiagramStore PhaseDiagramStore::create(const std::string& path, const SweepGrid& grid,
                                             const std::map<std::string, std::string>& provenance) {
@@ -67,33 +126,38 @@ PhaseDiagramStore PhaseDiagramStore::create(const std::string& path, const Sweep
   std::string coordinates;
   for (const auto& n : partner_names) coordinates += (coordinates.empty() ? "" : " ") + n;
   const auto shape = grid.shape();
-  const auto data_variable = [&](const std::string& name, h5::ElementType type, double fill,
-                                 const std::string& long_name) {
-    h5::create_dataset(f, name, type, shape, fill);
+  for (const auto& field : result_fields()) {
+    if (!is_grid_variable(field)) continue;
+    const std::string name = field.name();
+    h5::create_dataset(f, name, element_type(field), shape, fill_of(field));
     for (std::size_t i = 0; i < dimension_names.size(); ++i)
       h5::attach_dimension_scale(f, name, dimension_names[i], static_cast<unsigned>(i));
-    h5::set_attribute(f, name, "long_name", long_name);
+    describe_variable(f, field);
     if (!coordinates.empty()) h5::set_attribute(f, name, "coordinates", coordinates);
-  };
-  data_variable("status", h5::ElementType::int8, 0, "point status");
-  h5::set_attribute_int8s(f, "status", "flag_values", {0, 1, 2, 3});
-  h5::set_attribute(f, "status", "flag_meanings", kFlagMeanings);
-  for (const auto& name : scalar_result_names()) data_variable(name, h5::ElementType::float64, kNaN, name);
-  data_variable("wall_time", h5::ElementType::float64, kNaN, "seconds of computation for the point");
-  data_variable("rank", h5::ElementType::int32, -1, "MPI rank that computed the point");
+  }
   h5::create_group(f, "points");
   h5::set_attribute(f, "points", "layout",
-                    "points/<i>: i = flat C-order index over the dimensions; kernels are M x M with "
+                    "points/<i>/<array>: i = flat C-order index over the dimensions; kernels are M x M with "
                     "M = T*P and row/column mu = t*P + p");
+  for (const auto& field : result_fields()) {
+    if (is_grid_variable(field)) continue;
+    const std::string name = field.name();
+    h5::set_attribute(f, "points", name + "_long_name", std::string(field.long_name));
+    h5::set_attribute(f, "points", name + "_units", std::string(field.units));
+    h5::set_attribute(f, "points", name + "_dims", joined(field.dims, " "));
+    h5::set_attribute(f, "points", name + "_description", std::string(field.description));
+  }
   h5::create_group(f, "runs");
   h5::create_growable_strings(f, "runs/log");
+  h5::create_group(f, "provenance");
+  h5::write_text(f, "provenance/sweep_yaml", spec.normalized_yaml);
   for (const auto& [name, value] : provenance) h5::set_attribute(f, "/", name, value);
   h5::set_attribute(f, "/", "Conventions", "CF-1.8");
+  h5::set_attribute(f, "/", "title", spec.name);
   h5::set_attribute(f, "/", "sweep_name", spec.name);
-  h5::set_attribute(f, "/", "sweep_yaml", spec.normalized_yaml);
   h5::set_attribute(f, "/", "sweep_hash", spec.hash);
   h5::set_attribute(f, "/", "seed", std::to_string(spec.seed));
-  h5::set_attribute(f, "/", "file_format", "kernelsweep-phase-diagram 1");
+  h5::set_attribute(f, "/", "file_format", kFileFormat);
   store.flush();
   return store;
 }
@@ -102,11 +166,17 @@ PhaseDiagramStore PhaseDiagramStore::open(const std::string& path, bool writable
   PhaseDiagramStore store(h5::File::open(path, writable));
   if (!h5::has_attribute(store.file_, "/", "sweep_hash") || !h5::exists(store.file_, "status"))
     throw h5::Error(path + ": not a kernelsweep phase-diagram file (no sweep_hash / status)");
+  const std::string format = h5::has_attribute(store.file_, "/", "file_format")
+                                 ? h5::string_attribute(store.file_, "/", "file_format")
+                                 : std::string("unknown");
+  if (format != kFileFormat)
+    throw h5::Error(path + ": file format '" + format + "' is not '" + kFileFormat +
+                    "' (written by another kernelsweep version); re-run the sweep into a new file");
   return store;
 }
 
 std::string PhaseDiagramStore::sweep_hash() const { return h5::string_attribute(file_, "/", "sweep_hash"); }
-std::string PhaseDiagramStore::sweep_yaml() const { return h5::string_attribute(file_, "/", "sweep_yaml"); }
+std::string PhaseDiagramStore::sweep_yaml() const { return h5::read_text(file_, "provenance/sweep_yaml"); }
 std::vector<std::size_t> PhaseDiagramStore::shape() const { return h5::shape(file_, "status"); }
 
 void PhaseDiagramStore::write_point(const PointResult& r) { write_points({&r, 1}); }
@@ -124,43 +194,50 @@ void PhaseDiagramStore::write_points(std::span<const PointResult> batch) {
     const std::string group = point_group(point);
     // A group left by an interrupted write (or an earlier failed attempt) is replaced.
     if (h5::exists(file_, group)) h5::remove_link(file_, group);
-    h5::create_group(file_, group);
-    for (const auto& [name, m] : r->kernels) {
+    bool created = false;
+    for (const auto& field : result_fields()) {
+      if (is_grid_variable(field)) continue;
+      const Eigen::MatrixXd* m = array_of(field, *r);
+      if (m == nullptr) continue;
+      if (!created) h5::create_group(file_, group);
+      created = true;
       // Eigen is column-major; the file is row-major: write the transpose so [i, j] reads as m(i, j).
-      const Eigen::MatrixXd row_major = m.transpose();
-      std::vector<std::size_t> dims = {static_cast<std::size_t>(m.rows())};
-      if (m.cols() != 1) dims.push_back(static_cast<std::size_t>(m.cols()));
-      h5::write_doubles(file_, group + "/" + name, dims, row_major.data());
+      const Eigen::MatrixXd row_major = m->transpose();
+      std::vector<std::size_t> dims = {static_cast<std::size_t>(m->rows())};
+      if (field.dims.size() == 2) dims.push_back(static_cast<std::size_t>(m->cols()));
+      else dims[0] = static_cast<std::size_t>(m->size());
+      h5::write_doubles(file_, group + "/" + field.name(), dims, row_major.data());
     }
-    h5::set_attribute(file_, group, "status", to_string(r->status));
-    h5::set_attribute(file_, group, "message", r->message);
-    h5::set_attribute(file_, group, "wall_time", r->wall_time);
-    h5::set_attribute(file_, group, "rank", static_cast<double>(r->rank));
   }
-  // One write per dataset for the whole batch: the per-call overhead of HDF5 (open, select,
+  // One write per variable for the whole batch: the per-call overhead of HDF5 (open, select,
   // write) dominated the per-point cost when every element was written on its own.
-  std::vector<double> column(points.size());
-  for (const auto& name : scalar_result_names()) {
-    std::size_t i = 0;
-    for (const auto& [point, r] : latest) {
-      const auto it = r->scalars.find(name);
-      column[i++] = it == r->scalars.end() ? kNaN : it->second;
-    }
-    h5::write_elements(file_, name, points, column);
-  }
+  std::vector<double> reals(points.size());
   std::vector<std::int64_t> ints(points.size());
-  std::size_t i = 0;
-  for (const auto& [point, r] : latest) {
-    column[i] = r->wall_time;
-    ints[i++] = r->rank;
+  std::vector<std::string> texts(points.size());
+  const Field* status_field = nullptr;
+  for (const auto& field : result_fields()) {
+    if (!is_grid_variable(field)) continue;
+    if (field.name() == "status") {
+      status_field = &field;
+      continue;
+    }
+    std::size_t i = 0;
+    const FieldKind kind = field.kind();
+    for (const auto& [point, r] : latest) {
+      if (kind == FieldKind::real) reals[i] = number_of(field, *r);
+      else if (kind == FieldKind::text) texts[i] = text_of(field, *r);
+      else ints[i] = static_cast<std::int64_t>(number_of(field, *r));
+      ++i;
+    }
+    if (kind == FieldKind::real) h5::write_elements(file_, field.name(), points, reals);
+    else if (kind == FieldKind::text) h5::write_elements_string(file_, field.name(), points, texts);
+    else h5::write_elements_int(file_, field.name(), points, ints);
   }
-  h5::write_elements(file_, "wall_time", points, column);
-  h5::write_elements_int(file_, "rank", points, ints);
   // Values first, then the status: a reader (or a kill between the flushes) never sees a point
   // marked done whose values are not in the file.
   file_.flush();
-  i = 0;
-  for (const auto& [point, r] : latest) ints[i++] = static_cast<std::int64_t>(r->status);
+  std::size_t i = 0;
+  for (const auto& [point, r] : latest) ints[i++] = static_cast<std::int64_t>(number_of(*status_field, *r));
   h5::write_elements_int(file_, "status", points, ints);
   file_.flush();
 }
@@ -170,26 +247,71 @@ std::vector<std::int8_t> PhaseDiagramStore::statuses() const {
   return {raw.begin(), raw.end()};
 }
 
-std::vector<double> PhaseDiagramStore::scalar(const std::string& name) const { return h5::read_doubles(file_, name); }
+std::vector<double> PhaseDiagramStore::scalar(const std::string& name) const {
+  const Field* f = find_field(name);
+  if (f != nullptr && f->kind() != FieldKind::real) {
+    const auto ints = h5::read_ints(file_, name);
+    return {ints.begin(), ints.end()};
+  }
+  return h5::read_doubles(file_, name);
+}
 
-PointResult PhaseDiagramStore::read_point(std::uint64_t point) const {
-  PointResult r;
-  r.point = point;
-  r.status = static_cast<Status>(statuses().at(point));
+void PhaseDiagramStore::read_arrays(std::uint64_t point, PointResult* r) const {
   const std::string group = point_group(point);
-  if (!h5::exists(file_, group)) return r;
-  r.message = h5::string_attribute(file_, group, "message");
-  r.wall_time = h5::double_attribute(file_, group, "wall_time");
-  r.rank = static_cast<int>(h5::double_attribute(file_, group, "rank"));
+  if (!h5::exists(file_, group)) return;
   for (const auto& name : h5::list_group(file_, group)) {
+    const Field* field = find_field(name);
+    if (field == nullptr || is_grid_variable(*field)) continue;  // written by a later version
     const auto dims = h5::shape(file_, group + "/" + name);
     const auto data = h5::read_doubles(file_, group + "/" + name);
     const Eigen::Index rows = static_cast<Eigen::Index>(dims.at(0));
     const Eigen::Index cols = dims.size() > 1 ? static_cast<Eigen::Index>(dims[1]) : 1;
-    r.kernels[name] = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-        data.data(), rows, cols);
+    set_array(*field, r,
+              Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+                  data.data(), rows, cols));
   }
-  for (const auto& name : scalar_result_names()) r.scalars[name] = scalar(name).at(point);
+}
+
+std::map<std::uint64_t, PointResult> PhaseDiagramStore::read_points(bool with_arrays) const {
+  const auto status = statuses();
+  std::map<std::uint64_t, PointResult> out;
+  for (std::uint64_t p = 0; p < status.size(); ++p)
+    if (status[p] != static_cast<std::int8_t>(Status::pending)) out[p].point = p;
+  if (out.empty()) return out;
+  const Field* theory_status = find_field("theory_status");
+  const Field* sgld_status = find_field("sgld_status");
+  const auto theory_present = h5::read_ints(file_, theory_status->name());
+  const auto sgld_present = h5::read_ints(file_, sgld_status->name());
+  for (auto& [p, r] : out) {
+    if (theory_present[p] >= 0) r.theory.emplace();
+    if (sgld_present[p] >= 0) r.sgld.emplace();
+  }
+  for (const auto& field : result_fields()) {
+    if (!is_grid_variable(field)) continue;
+    const std::string name = field.name();
+    if (field.kind() == FieldKind::text) {
+      const auto column = h5::read_strings(file_, name);
+      for (auto& [p, r] : out)
+        if (part_present(field, r)) set_text(field, &r, column[p]);
+    } else {
+      const auto column = scalar(name);
+      for (auto& [p, r] : out)
+        if (part_present(field, r)) set_number(field, &r, column[p]);
+    }
+  }
+  if (with_arrays)
+    for (auto& [p, r] : out) read_arrays(p, &r);
+  return out;
+}
+
+PointResult PhaseDiagramStore::read_point(std::uint64_t point) const {
+  auto all = read_points(false);
+  PointResult r;
+  r.point = point;
+  r.status = Status::pending;
+  const auto it = all.find(point);
+  if (it != all.end()) r = std::move(it->second);
+  read_arrays(point, &r);
   return r;
 }
 

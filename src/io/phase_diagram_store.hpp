@@ -1,21 +1,21 @@
 #pragma once
-// The phase-diagram file (HDF5, readable by h5py and by xarray through h5netcdf). Layout:
-//   /<dim>                      one dimension scale per grid dimension (lam, T, architecture, ...);
-//                               zip partners are extra 1-D coordinates on the same dimension
-//   /status                     int8 over the grid: 0 pending, 1 done, 2 failed, 3 not_converged
-//                               (CF flag_values / flag_meanings)
-//   /<scalar>                   float64 over the grid, NaN = not computed (scalar_result_names())
-//   /wall_time, /rank           seconds spent on the point, rank that computed it (-1: not yet)
-//   /points/<i>/<kernel>        per-point arrays, i = flat C-order point index: theory_H, theory_C,
-//                               theory_f, sgld_H, sgld_C, sgld_H_stderr, sgld_f, sgld_outlier_eigenvalue;
-//                               kernels are M x M, M = T P, row/column mu = t P + p;
-//                               attributes status, message, wall_time, rank
-//   /runs/log                   one JSON row per `run` invocation (start, end, argv, ranks, SLURM ids)
-//   root attributes             provenance: sweep_yaml, sweep_hash, seed, versions, times, ...
-// Only rank 0 writes. Per batch of points: kernels and values, flush, statuses, flush.
+// The phase-diagram file (HDF5, CF-1.8, readable by h5py and by xarray through h5netcdf). Every
+// variable comes from the field table (sweep/result_fields.hpp); layout (file_format 2):
+//   /<dim>                 one dimension scale per grid dimension (lam, T, architecture, ...) with
+//                          long_name, units and config_key; zip partners are extra coordinates
+//   /<field>               one variable over the grid per scalar field (status, message, wall_time,
+//                          rank, theory_q, sgld_abs_q_mean, ...): float64 (NaN = not computed),
+//                          int64 (-1), int8 flags (flag_values / flag_meanings), UTF-8 strings;
+//                          attributes long_name, units, description
+//   /points/<i>/<field>    per-point arrays, i = flat C-order point index (kernels M x M with
+//                          M = T P, mu = t P + p; always 2-D, also for M = 1); the /points group
+//                          describes each array (<field>_long_name, _units, _dims, _description)
+//   /provenance/sweep_yaml the normalized sweep spec (a dataset: no size limit)
+//   /runs/log              one JSON row per `run` invocation (start, end, argv, ranks, SLURM ids)
+//   root attributes        provenance: sweep_hash, sweep_name, seed, versions, times, ...
+// Only rank 0 writes. Per batch of points: arrays and values, flush, statuses, flush.
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,11 +26,15 @@
 
 namespace kernelsweep {
 
+// The format this build writes and reads (root attribute file_format).
+inline constexpr const char* kFileFormat = "kernelsweep-phase-diagram 2";
+
 class PhaseDiagramStore {
  public:
   // Creates PATH (must not exist) with every dataset allocated and filled.
   static PhaseDiagramStore create(const std::string& path, const SweepGrid& grid,
                                   const std::map<std::string, std::string>& provenance);
+  // Refuses (h5::Error, one line) a file of another format, naming both formats.
   static PhaseDiagramStore open(const std::string& path, bool writable);
 
   const std::string& path() const { return file_.path(); }
@@ -39,13 +43,14 @@ class PhaseDiagramStore {
   std::vector<std::size_t> shape() const;
 
   void write_point(const PointResult& result);
-  // A batch of points: every point's kernels and values, flush, then every status, flush (two
+  // A batch of points: every point's arrays and values, flush, then every status, flush (two
   // flushes per batch instead of two per point).
   void write_points(std::span<const PointResult> batch);
   std::vector<std::int8_t> statuses() const;
-  std::vector<double> scalar(const std::string& name) const;
+  std::vector<double> scalar(const std::string& name) const;  // a real or integer variable
   std::vector<double> wall_times() const { return scalar("wall_time"); }
-  // The per-point group: message and kernels (empty if the point has none).
+  // Every point that is not pending, each variable read once; arrays only if asked.
+  std::map<std::uint64_t, PointResult> read_points(bool with_arrays) const;
   PointResult read_point(std::uint64_t point) const;
 
   void append_run_row(const std::string& json_row);
@@ -57,7 +62,11 @@ class PhaseDiagramStore {
 
  private:
   explicit PhaseDiagramStore(h5::File file) : file_(std::move(file)) {}
+  void read_arrays(std::uint64_t point, PointResult* result) const;
   h5::File file_;
 };
+
+// Names a sweep axis may not take (they are the file's own variables and groups).
+bool is_reserved_name(const std::string& name);
 
 }  // namespace kernelsweep

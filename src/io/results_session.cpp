@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <set>
 
+#include "sweep/result_fields.hpp"
+
 namespace kernelsweep {
 
 namespace fs = std::filesystem;
@@ -207,21 +209,7 @@ DiagramSnapshot read_snapshot(const std::string& path, bool with_kernels) {
       } catch (const h5::Error&) {
       }
     s.status = store.statuses();
-    std::map<std::string, std::vector<double>> columns;
-    for (const auto& name : scalar_result_names()) columns[name] = store.scalar(name);
-    const auto wall = store.scalar("wall_time");
-    const auto ranks = store.scalar("rank");
-    for (std::uint64_t p = 0; p < s.status.size(); ++p) {
-      if (s.status[p] == 0) continue;
-      PointResult r = with_kernels || s.status[p] != 1 ? store.read_point(p) : PointResult{};
-      r.point = p;
-      r.status = static_cast<Status>(s.status[p]);
-      for (const auto& [name, column] : columns) r.scalars[name] = column[p];
-      r.wall_time = wall[p];
-      r.rank = static_cast<int>(ranks[p]);
-      if (!with_kernels) r.kernels.clear();
-      s.results[p] = std::move(r);
-    }
+    s.results = store.read_points(with_kernels);
     for (const auto& row : store.run_rows()) {
       rows.insert(row);
       s.runs.push_back(nlohmann::json::parse(row, nullptr, false));
@@ -240,7 +228,7 @@ DiagramSnapshot read_snapshot(const std::string& path, bool with_kernels) {
           s.sweep_yaml = rec.value("sweep_yaml", "");
         } else if (type == "point") {
           PointResult r = result_of(rec);
-          if (!with_kernels) r.kernels.clear();
+          if (!with_kernels) clear_arrays(&r);
           s.results[r.point] = std::move(r);
         } else if (type == "run" && !rows.count(rec.at("row").dump())) {
           rows.insert(rec.at("row").dump());

@@ -1,7 +1,9 @@
 #include "sweep/point_config.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -25,18 +27,25 @@ std::string describe(const YAML::Node& node) {
   throw ConfigError(key + " must be " + expectation + ", got " + describe(got));
 }
 
+// Whether a map has the key (operator[] cannot tell a missing key from a null value).
+bool contains(const YAML::Node& map, const std::string& key) {
+  for (const auto& entry : map)
+    if (entry.first.IsScalar() && entry.first.Scalar() == key) return true;
+  return false;
+}
+
 // Reads one section: checks for unknown keys, hands out typed values with range checks.
 class Section {
  public:
   Section(const YAML::Node& root, std::string name, std::set<std::string> keys)
       : name_(std::move(name)), keys_(std::move(keys)) {
-    if (root && root.IsMap()) {
-      const YAML::Node section = root[name_];
-      if (section) node_.reset(section);
-    }
-    if (node_ && !node_.IsNull() && !node_.IsMap())
+    const bool present = root && root.IsMap() && contains(root, name_);
+    if (!present) return;
+    node_.reset(root[name_]);
+    if (!node_.IsNull() && !node_.IsMap())
       throw ConfigError(name_ + " must be a map of keys, got " + describe(node_));
-    if (!node_ || node_.IsNull()) return;
+    if (node_.IsNull())
+      throw ConfigError(name_ + " has no value (null); omit the section or give a map of keys");
     for (const auto& entry : node_) {
       const std::string key = entry.first.Scalar();
       if (!keys_.count(key)) {
@@ -47,7 +56,11 @@ class Section {
     }
   }
 
-  bool has(const std::string& key) const { return node_ && node_.IsMap() && node_[key] && !node_[key].IsNull(); }
+  bool has(const std::string& key) const {
+    if (!node_.IsMap() || !contains(node_, key)) return false;
+    if (node_[key].IsNull()) throw ConfigError(path(key) + " has no value (null); omit the key for its default");
+    return true;
+  }
   YAML::Node get(const std::string& key) const { return has(key) ? node_[key] : YAML::Node(); }
   std::string path(const std::string& key) const { return name_ + "." + key; }
 
@@ -120,15 +133,51 @@ constexpr int kMaxInt = std::numeric_limits<int>::max();
 
 }  // namespace
 
+namespace {
+
+// yaml-cpp keeps the first of duplicate keys and never checks the rest: refuse them by name.
+void check_duplicate_keys(const YAML::Node& node, const std::string& where) {
+  if (node.IsMap()) {
+    std::set<std::string> seen;
+    for (const auto& entry : node) {
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : std::string("<complex key>");
+      const std::string path = where.empty() ? key : where + "." + key;
+      if (!seen.insert(key).second) throw ConfigError("duplicate key " + path);
+      check_duplicate_keys(entry.second, path);
+    }
+  } else if (node.IsSequence()) {
+    for (std::size_t i = 0; i < node.size(); ++i) check_duplicate_keys(node[i], where + "[" + std::to_string(i) + "]");
+  }
+}
+
+YAML::Node parse_single_document(std::istream& in, const std::string& name) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(in);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(name + ": YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
+                      std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (documents.size() > 1)
+    throw ConfigError(name + ": holds " + std::to_string(documents.size()) + " YAML documents; give exactly one");
+  YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
+  try {
+    check_duplicate_keys(root, "");
+  } catch (const ConfigError& e) {
+    throw ConfigError(name + ": " + e.what());
+  }
+  return root;
+}
+
+}  // namespace
+
 YAML::Node load_yaml_file(const std::string& path) {
+  if (path == "-") return parse_single_document(std::cin, "<stdin>");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path + ": is a directory, not a YAML file");
   std::ifstream in(path);
   if (!in) throw ConfigError(path + ": cannot open the file");
-  try {
-    return YAML::LoadFile(path);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(path + ": YAML syntax error at line " + std::to_string(e.mark.line + 1) +
-                      ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
+  return parse_single_document(in, path);
 }
 
 void apply_override(YAML::Node& root, const std::string& assignment) {
@@ -136,6 +185,8 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("--set needs key.path=value, got '" + assignment + "'");
   const std::string path = assignment.substr(0, eq);
+  if (path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos)
+    throw ConfigError("--set: malformed key path '" + path + "'");
   YAML::Node value;
   try {
     value = YAML::Load(assignment.substr(eq + 1));
@@ -266,12 +317,12 @@ PointConfig parse_point_config(const YAML::Node& root) {
 }
 
 PointConfig load_point_config(const std::string& path, const std::vector<std::string>& overrides) {
-  YAML::Node root = load_yaml_file(path);
+  YAML::Node root = path.empty() ? YAML::Node() : load_yaml_file(path);
   for (const auto& o : overrides) apply_override(root, o);
   try {
     return parse_point_config(root);
   } catch (const ConfigError& e) {
-    throw ConfigError(path + ": " + e.what());
+    throw ConfigError((path.empty() ? std::string("defaults") : path) + ": " + e.what());
   }
 }
 

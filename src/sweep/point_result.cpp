@@ -1,65 +1,25 @@
 #include "sweep/point_result.hpp"
 
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+
+#include "sweep/result_fields.hpp"
 
 namespace kernelsweep {
 
 using json = nlohmann::json;
 
-const std::vector<std::string>& scalar_result_names() {
-  static const std::vector<std::string> names = {
-      "theory_q", "theory_q_stderr", "theory_free_energy", "theory_free_energy_stderr",
-      "theory_residual", "theory_iterations", "theory_branch", "theory_generalization_error",
-      "theory_free_energy_symmetric", "theory_free_energy_broken", "theory_q_broken",
-      "sgld_q_mean", "sgld_q_stderr", "sgld_abs_q_mean", "sgld_abs_q_stderr", "sgld_cka_H", "sgld_cka_C",
-      "sgld_outlier_eigenvalue", "sgld_bulk_radius", "sgld_generalization_error",
-      "sgld_steps_per_second"};
-  return names;
-}
-
 namespace {
 
-// Matrices as raw little-endian doubles: exact, compact.
-json matrix_record(const Eigen::MatrixXd& m) {
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(m.size()) * sizeof(double));
-  if (!bytes.empty()) std::memcpy(bytes.data(), m.data(), bytes.size());
-  return {{"rows", m.rows()}, {"cols", m.cols()}, {"data", json::binary(std::move(bytes))}};
-}
+// Records carry the schema version: a journal from before the field table is refused by name.
+constexpr int kSchemaVersion = 2;
 
-Eigen::MatrixXd matrix_from_record(const json& j) {
-  Eigen::MatrixXd m(j.at("rows").get<Eigen::Index>(), j.at("cols").get<Eigen::Index>());
-  const auto& bytes = j.at("data").get_binary();
-  if (bytes.size() != static_cast<std::size_t>(m.size()) * sizeof(double))
-    throw std::runtime_error("corrupt matrix record");
-  if (!bytes.empty()) std::memcpy(m.data(), bytes.data(), bytes.size());
-  return m;
-}
+Eigen::MatrixXd column(const Eigen::VectorXd& v) { return v; }
 
-json matrices(const std::map<std::string, Eigen::MatrixXd>& ms) {
-  json j = json::object();
-  for (const auto& [name, m] : ms) j[name] = matrix_record(m);
-  return j;
-}
-
-std::map<std::string, Eigen::MatrixXd> matrices(const json& j) {
-  std::map<std::string, Eigen::MatrixXd> ms;
-  for (const auto& [name, m] : j.items()) ms[name] = matrix_from_record(m);
-  return ms;
-}
-
-// CBOR keeps doubles bit-exact, NaN included (JSON text would turn NaN into null).
-json scalars(const std::map<std::string, double>& s) {
-  json j = json::object();
-  for (const auto& [name, x] : s) j[name] = x;
-  return j;
-}
-
-std::map<std::string, double> scalars(const json& j) {
-  std::map<std::string, double> s;
-  for (const auto& [name, x] : j.items()) s[name] = x.get<double>();
-  return s;
+std::optional<BranchKind> branch_kind(const std::string& name) {
+  if (name == "symmetric") return BranchKind::symmetric;
+  if (name == "broken") return BranchKind::broken;
+  return BranchKind::other;
 }
 
 json task_json(const PointTask& t) {
@@ -77,6 +37,32 @@ PointTask task_from(const json& j) {
   return t;
 }
 
+json replica_json(const SgldReplicaResult& rep) {
+  return {{"replica", rep.replica}, {"failed", rep.failed}, {"message", rep.message},
+          {"H", binary_matrix(rep.H)}, {"C", binary_matrix(rep.C)}, {"f", binary_matrix(column(rep.f))},
+          {"q", rep.q}, {"abs_q", rep.abs_q}, {"outlier_eigenvalue", binary_matrix(column(rep.outlier_eigenvalue))},
+          {"bulk_radius", rep.bulk_radius}, {"energy_trace", rep.energy_trace},
+          {"steps", rep.steps}, {"seconds", rep.seconds}};
+}
+
+SgldReplicaResult replica_from(const json& rj) {
+  SgldReplicaResult rep;
+  rep.replica = rj.at("replica").get<int>();
+  rep.failed = rj.at("failed").get<bool>();
+  rep.message = rj.at("message").get<std::string>();
+  rep.H = matrix_from_binary(rj.at("H"));
+  rep.C = matrix_from_binary(rj.at("C"));
+  rep.f = matrix_from_binary(rj.at("f"));
+  rep.q = rj.at("q").get<double>();
+  rep.abs_q = rj.at("abs_q").get<double>();
+  rep.outlier_eigenvalue = matrix_from_binary(rj.at("outlier_eigenvalue"));
+  rep.bulk_radius = rj.at("bulk_radius").get<double>();
+  rep.energy_trace = rj.at("energy_trace").get<std::vector<double>>();
+  rep.steps = rj.at("steps").get<long long>();
+  rep.seconds = rj.at("seconds").get<double>();
+  return rep;
+}
+
 std::vector<std::uint8_t> to_bytes(const json& j) { return json::to_cbor(j); }
 
 json from_bytes(const std::vector<std::uint8_t>& bytes) {
@@ -87,25 +73,107 @@ json from_bytes(const std::vector<std::uint8_t>& bytes) {
   }
 }
 
+const JsonOptions kExact{.arrays = true, .binary_arrays = true, .point_fields = true};
+
 }  // namespace
+
+TheoryResult make_theory_result(const TheorySummary& s, double seconds) {
+  TheoryResult t;
+  t.status = s.status;
+  t.message = s.message;
+  t.seconds = seconds;
+  for (const auto& b : s.branches) {
+    if (b.name == "symmetric") t.free_energy_symmetric = b.free_energy;
+    if (b.name == "broken" && b.status != Status::failed) {
+      t.free_energy_broken = b.free_energy;
+      t.q_broken = b.q;
+    }
+  }
+  if (s.landau) {
+    t.landau_q = Eigen::Map<const Eigen::VectorXd>(s.landau->q.data(), static_cast<Eigen::Index>(s.landau->q.size()));
+    t.landau_F = Eigen::Map<const Eigen::VectorXd>(s.landau->F.data(), static_cast<Eigen::Index>(s.landau->F.size()));
+  }
+  if (s.selected < 0) return t;
+  const BranchSolution& b = s.solution();
+  t.branch = branch_kind(b.name);
+  t.q = b.q;
+  t.free_energy = b.free_energy;
+  t.residual = b.residual;
+  t.iterations = b.iterations;
+  t.generalization_error = s.generalization_error;
+  t.H = b.H;
+  t.C = b.C;
+  t.f = column(b.f);
+  if (b.C_stderr.size() > 0) {  // Monte-Carlo errors exist for the erf theory only
+    t.q_stderr = b.q_stderr;
+    t.free_energy_stderr = b.free_energy_stderr;
+    t.H_stderr = b.H_stderr;
+    t.C_stderr = b.C_stderr;
+  }
+  return t;
+}
+
+SgldResult make_sgld_result(const SgldSummary& s, const TheoryResult* theory) {
+  SgldResult g;
+  g.status = s.status;
+  g.message = s.message;
+  g.replicas = s.replicas;
+  g.failed_replicas = s.failed_replicas;
+  g.steps_per_second = s.steps_per_second;
+  if (s.replicas == 0) return g;
+  g.q_mean = s.q_mean;
+  g.q_stderr = s.q_stderr;
+  g.abs_q_mean = s.abs_q_mean;
+  g.abs_q_stderr = s.abs_q_stderr;
+  g.bulk_radius = s.bulk_radius;
+  g.generalization_error = s.generalization_error;
+  g.H = s.H;
+  g.C = s.C;
+  g.H_stderr = s.H_stderr;
+  g.f = column(s.f);
+  g.outlier_eigenvalues = column(s.outlier_eigenvalue);
+  if (s.outlier_eigenvalue.size() > 0) g.outlier_eigenvalue = s.outlier_eigenvalue.maxCoeff();
+  if (theory != nullptr && theory->H.size() > 0 && theory->H.rows() == s.H.rows()) {
+    g.cka_H = centered_kernel_alignment(s.H, theory->H);
+    g.cka_C = centered_kernel_alignment(s.C, theory->C);
+  }
+  std::size_t measurements = 0;
+  for (const auto& trace : s.energy_trace) measurements = std::max(measurements, trace.size());
+  if (measurements > 0) {
+    g.energy_trace = Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(s.energy_trace.size()),
+                                               static_cast<Eigen::Index>(measurements), NAN);
+    for (std::size_t r = 0; r < s.energy_trace.size(); ++r)
+      for (std::size_t k = 0; k < s.energy_trace[r].size(); ++k)
+        g.energy_trace(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(k)) = s.energy_trace[r][k];
+  }
+  return g;
+}
+
+void combine_parts(PointResult* r) {
+  std::string message = r->message;
+  const auto add = [&](const char* part, Status status, const std::string& text) {
+    r->status = worse(r->status, status);
+    if (status != Status::done && !text.empty())
+      message += (message.empty() ? "" : "; ") + std::string(part) + ": " + text;
+  };
+  if (r->theory) add("theory", r->theory->status, r->theory->message);
+  if (r->sgld) add("sgld", r->sgld->status, r->sgld->message);
+  r->message = message;
+}
 
 std::vector<std::uint8_t> encode(const PointTask& task) { return to_bytes(task_json(task)); }
 PointTask decode_task(const std::vector<std::uint8_t>& bytes) { return task_from(from_bytes(bytes)); }
 
 std::vector<std::uint8_t> encode(const TaskResult& r) {
   json replicas = json::array();
-  for (const auto& rep : r.replicas) {
-    replicas.push_back({{"replica", rep.replica}, {"failed", rep.failed}, {"message", rep.message},
-                        {"H", matrix_record(Eigen::MatrixXd(rep.H))}, {"C", matrix_record(Eigen::MatrixXd(rep.C))}, {"f", matrix_record(Eigen::MatrixXd(rep.f))},
-                        {"q", rep.q}, {"abs_q", rep.abs_q},
-                        {"outlier_eigenvalue", matrix_record(Eigen::MatrixXd(rep.outlier_eigenvalue))},
-                        {"bulk_radius", rep.bulk_radius}, {"energy_trace", rep.energy_trace},
-                        {"steps", rep.steps}, {"seconds", rep.seconds}});
+  for (const auto& rep : r.replicas) replicas.push_back(replica_json(rep));
+  json theory = nullptr;
+  if (r.theory) {
+    PointResult holder;
+    holder.theory = r.theory;
+    theory = to_json(holder, kExact).at("theory");
   }
-  return to_bytes({{"task", task_json(r.task)}, {"error", r.error}, {"has_theory", r.has_theory},
-                   {"theory_scalars", scalars(r.theory_scalars)},
-                   {"theory_kernels", matrices(r.theory_kernels)},
-                   {"theory_status", r.theory_status}, {"theory_message", r.theory_message},
+  return to_bytes({{"task", task_json(r.task)}, {"error", r.error}, {"theory", theory},
                    {"replicas", replicas}, {"seconds", r.seconds}, {"rank", r.rank}});
 }
 
@@ -114,50 +182,32 @@ TaskResult decode_task_result(const std::vector<std::uint8_t>& bytes) {
   TaskResult r;
   r.task = task_from(j.at("task"));
   r.error = j.at("error").get<std::string>();
-  r.has_theory = j.at("has_theory").get<bool>();
-  r.theory_scalars = scalars(j.at("theory_scalars"));
-  r.theory_kernels = matrices(j.at("theory_kernels"));
-  r.theory_status = j.at("theory_status").get<int>();
-  r.theory_message = j.at("theory_message").get<std::string>();
-  for (const auto& rj : j.at("replicas")) {
-    SgldReplicaResult rep;
-    rep.replica = rj.at("replica").get<int>();
-    rep.failed = rj.at("failed").get<bool>();
-    rep.message = rj.at("message").get<std::string>();
-    rep.H = matrix_from_record(rj.at("H"));
-    rep.C = matrix_from_record(rj.at("C"));
-    rep.f = matrix_from_record(rj.at("f"));
-    rep.q = rj.at("q").get<double>();
-    rep.abs_q = rj.at("abs_q").get<double>();
-    rep.outlier_eigenvalue = matrix_from_record(rj.at("outlier_eigenvalue"));
-    rep.bulk_radius = rj.at("bulk_radius").get<double>();
-    rep.energy_trace = rj.at("energy_trace").get<std::vector<double>>();
-    rep.steps = rj.at("steps").get<long long>();
-    rep.seconds = rj.at("seconds").get<double>();
-    r.replicas.push_back(std::move(rep));
-  }
+  if (!j.at("theory").is_null()) r.theory = result_from_json({{"theory", j.at("theory")}}).theory;
+  for (const auto& rj : j.at("replicas")) r.replicas.push_back(replica_from(rj));
   r.seconds = j.at("seconds").get<double>();
   r.rank = j.at("rank").get<int>();
   return r;
 }
 
 std::vector<std::uint8_t> encode(const PointResult& r) {
-  return to_bytes({{"point", r.point}, {"status", static_cast<int>(r.status)}, {"message", r.message},
-                   {"scalars", scalars(r.scalars)}, {"kernels", matrices(r.kernels)},
-                   {"wall_time", r.wall_time}, {"rank", r.rank}});
+  json j = to_json(r, kExact);
+  j["point"] = r.point;
+  j["schema"] = kSchemaVersion;
+  return to_bytes(j);
 }
 
 PointResult decode_point_result(const std::vector<std::uint8_t>& bytes) {
-  const json j = from_bytes(bytes);
-  PointResult r;
-  r.point = j.at("point").get<std::uint64_t>();
-  r.status = static_cast<Status>(j.at("status").get<int>());
-  r.message = j.at("message").get<std::string>();
-  r.scalars = scalars(j.at("scalars"));
-  r.kernels = matrices(j.at("kernels"));
-  r.wall_time = j.at("wall_time").get<double>();
-  r.rank = j.at("rank").get<int>();
-  return r;
+  json j = from_bytes(bytes);
+  if (!j.contains("schema"))
+    throw std::runtime_error(
+        "a point record from before kernelsweep's result schema 2 (written by an older version): "
+        "re-run the sweep into a new file");
+  if (j.at("schema").get<int>() != kSchemaVersion)
+    throw std::runtime_error("a point record of result schema " + j.at("schema").dump() + " (this build reads " +
+                             std::to_string(kSchemaVersion) + ")");
+  j.erase("schema");
+  if (!j.contains("point")) throw std::runtime_error("corrupt point record: no point index");
+  return result_from_json(j);
 }
 
 }  // namespace kernelsweep

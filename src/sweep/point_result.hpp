@@ -1,31 +1,74 @@
 #pragma once
-// What a grid point produces, as the results file and the journal store it: a status, a message,
-// named float64 scalars (one dataset each over the grid) and named kernels (per-point arrays).
-// Also the unit of work the scheduler moves between ranks (PointTask -> TaskResult), and their
-// byte encodings (CBOR: doubles travel bit-exact, so resumed results stay bit-identical).
+// What a grid point produces: a typed tree (point status/message/timings, the theory part, the
+// SGLD part). Every quantity of it is described once in the field table (sweep/result_fields.hpp),
+// from which the HDF5 file, `solve --json`, `export`, and the journal/wire codec are derived.
+// Also the unit of work the scheduler moves between ranks (PointTask -> TaskResult) and their byte
+// encodings (CBOR: doubles travel bit-exact, so resumed results stay bit-identical).
 #include <Eigen/Core>
+#include <cmath>
 #include <cstdint>
-#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "model/status.hpp"
 #include "sgld/sgld_runner.hpp"
+#include "theory/saddle_point.hpp"
 
 namespace kernelsweep {
 
+// The reported theory state's kind (the file's theory_branch flag values).
+enum class BranchKind : std::int8_t { symmetric = 0, broken = 1, other = 2 };
 
-// The scalar datasets of the results file, in file order (NaN where not computed).
-const std::vector<std::string>& scalar_result_names();
+// Integers not computed; NaN plays this role for reals.
+constexpr std::int64_t kMissingInteger = -1;
+
+struct TheoryResult {
+  Status status = Status::failed;
+  std::string message;
+  std::optional<BranchKind> branch;  // none when no state was selected
+  double q = NAN, q_stderr = NAN;
+  double free_energy = NAN, free_energy_stderr = NAN;
+  double residual = NAN;
+  std::int64_t iterations = kMissingInteger;
+  double generalization_error = NAN;
+  double free_energy_symmetric = NAN, free_energy_broken = NAN, q_broken = NAN;
+  double seconds = NAN;                         // wall time of the theory solve
+  Eigen::MatrixXd H, C, f;                      // f is M x 1
+  Eigen::MatrixXd H_stderr, C_stderr;           // erf Monte-Carlo errors (empty for linear)
+  Eigen::MatrixXd landau_q, landau_F;           // Landau curve F(q), n x 1 (when asked)
+};
+
+struct SgldResult {
+  Status status = Status::failed;
+  std::string message;
+  std::int64_t replicas = kMissingInteger;      // replicas entering the statistics
+  std::int64_t failed_replicas = kMissingInteger;
+  double q_mean = NAN, q_stderr = NAN, abs_q_mean = NAN, abs_q_stderr = NAN;
+  double cka_H = NAN, cka_C = NAN;
+  double outlier_eigenvalue = NAN;              // largest over layers (RNN: the one W)
+  double bulk_radius = NAN, generalization_error = NAN, steps_per_second = NAN;
+  Eigen::MatrixXd H, C, H_stderr, f;            // f is M x 1
+  Eigen::MatrixXd outlier_eigenvalues;          // per layer, L x 1 (RNN: 1)
+  Eigen::MatrixXd energy_trace;                 // replica x measurement (when recorded)
+};
 
 struct PointResult {
   std::uint64_t point = 0;
   Status status = Status::failed;
   std::string message;
-  std::map<std::string, double> scalars;            // names from scalar_result_names()
-  std::map<std::string, Eigen::MatrixXd> kernels;   // theory_H, theory_C, sgld_H, ... (see README)
   double wall_time = 0.0;  // seconds of computation summed over the point's tasks
-  int rank = 0;            // rank that computed the theory (or the first SGLD task)
+  std::int64_t rank = 0;   // rank that computed the theory (or the first SGLD task)
+  std::optional<TheoryResult> theory;
+  std::optional<SgldResult> sgld;
 };
+
+// The parts built from the solvers' summaries (the solvers know nothing of the file).
+TheoryResult make_theory_result(const TheorySummary& summary, double seconds);
+// theory: the point's theory result, for the CKA of the kernels (may be null).
+SgldResult make_sgld_result(const SgldSummary& summary, const TheoryResult* theory);
+// The point's status and message from its parts (the worse status; messages prefixed by part).
+void combine_parts(PointResult* result);
 
 // A piece of one grid point: its theory (if enabled) and/or SGLD replicas [replica_begin, replica_end).
 struct PointTask {
@@ -38,11 +81,7 @@ struct PointTask {
 struct TaskResult {
   PointTask task;
   std::string error;  // a thrown exception's message: the point fails with it
-  bool has_theory = false;
-  std::map<std::string, double> theory_scalars;
-  std::map<std::string, Eigen::MatrixXd> theory_kernels;
-  int theory_status = 0;  // Status as int
-  std::string theory_message;
+  std::optional<TheoryResult> theory;
   std::vector<SgldReplicaResult> replicas;
   double seconds = 0.0;
   int rank = 0;
@@ -52,6 +91,8 @@ std::vector<std::uint8_t> encode(const PointTask& task);
 PointTask decode_task(const std::vector<std::uint8_t>& bytes);
 std::vector<std::uint8_t> encode(const TaskResult& result);
 TaskResult decode_task_result(const std::vector<std::uint8_t>& bytes);
+// The journal's record of a point: the field table's tree, matrices as raw doubles. A record of
+// an older schema (before the field table) is refused with std::runtime_error naming it.
 std::vector<std::uint8_t> encode(const PointResult& result);
 PointResult decode_point_result(const std::vector<std::uint8_t>& bytes);
 

@@ -9,8 +9,6 @@ namespace kernelsweep {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
 double theory_cost(const PointConfig& c) {
   const double M = double(c.model.T) * c.task.P;
   if (c.model.activation == Activation::linear) return 50.0 * M * M * M;  // ~iterations of O(M^3)
@@ -20,37 +18,6 @@ double theory_cost(const PointConfig& c) {
 double replica_cost(const PointConfig& c) {
   const double N = c.model.N;
   return double(c.sgld.steps) * c.model.T * c.task.P * (N * N + N * c.task.D);
-}
-
-int branch_index(const TheorySummary& s) {
-  return s.selected < 0 ? -1 : (s.solution().name == "broken" ? 1 : 0);
-}
-
-void fill_theory(const TheorySummary& s, TaskResult* r) {
-  r->has_theory = true;
-  r->theory_status = static_cast<int>(s.status);
-  r->theory_message = s.message;
-  auto& out = r->theory_scalars;
-  for (const auto& b : s.branches) {
-    if (b.name == "symmetric") out["theory_free_energy_symmetric"] = b.free_energy;
-    if (b.name == "broken" && b.status != Status::failed) {
-      out["theory_free_energy_broken"] = b.free_energy;
-      out["theory_q_broken"] = b.q;
-    }
-  }
-  if (s.selected < 0) return;
-  const BranchSolution& b = s.solution();
-  out["theory_q"] = b.q;
-  out["theory_q_stderr"] = b.q_stderr;
-  out["theory_free_energy"] = b.free_energy;
-  out["theory_free_energy_stderr"] = b.free_energy_stderr;
-  out["theory_residual"] = b.residual;
-  out["theory_iterations"] = b.iterations;
-  out["theory_branch"] = branch_index(s);
-  out["theory_generalization_error"] = s.generalization_error;
-  r->theory_kernels["theory_H"] = b.H;
-  r->theory_kernels["theory_C"] = b.C;
-  r->theory_kernels["theory_f"] = b.f;
 }
 
 }  // namespace
@@ -106,9 +73,11 @@ TaskResult run_task(const SweepGrid& grid, const PointTask& task, int rank) {
     const Dataset data = make_dataset(c);
     if (task.theory) {
       const TheoryProblem problem{c.model, data};
+      const auto theory_start = std::chrono::steady_clock::now();
       TheorySummary summary;
       solve_saddle_point(c.theory, problem, &summary);
-      fill_theory(summary, &r);
+      r.theory = make_theory_result(
+          summary, std::chrono::duration<double>(std::chrono::steady_clock::now() - theory_start).count());
     }
     for (int rep = task.replica_begin; rep < task.replica_end; ++rep)
       r.replicas.push_back(run_sgld_replica(c.sgld, c.model, data, task.point, rep));
@@ -116,6 +85,32 @@ TaskResult run_task(const SweepGrid& grid, const PointTask& task, int rank) {
     r.error = e.what();
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+PointResult solve_point(const PointConfig& c, std::string* report) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  PointResult r;
+  r.point = c.theory.point_index;
+  r.status = Status::done;
+  const TheoryProblem problem{c.model, make_dataset(c)};
+  TheorySummary summary;
+  if (c.theory_enabled) {
+    solve_saddle_point(c.theory, problem, &summary);
+    r.theory = make_theory_result(summary, seconds_since(start));
+    if (report) *report += summary.report();
+  } else if (report) {
+    *report += "theory disabled (theory.enabled = false)\n";
+  }
+  if (c.sgld.enabled) {
+    const SgldSummary sgld = run_sgld(c.sgld, c.model, problem.data, c.theory.point_index, nullptr);
+    r.sgld = make_sgld_result(sgld, r.theory ? &*r.theory : nullptr);
+    if (report) *report += sgld.report();
+  }
+  combine_parts(&r);
+  r.wall_time = seconds_since(start);
   return r;
 }
 
@@ -138,66 +133,37 @@ PointResult PointAssembler::finish(std::uint64_t point, std::vector<TaskResult>&
   PointResult out;
   out.point = point;
   out.status = Status::done;
-  for (const auto& name : scalar_result_names()) out.scalars[name] = kNaN;
   // The order parts arrived in must not matter: rank = the theory task's rank, else the first replica's.
   std::sort(parts.begin(), parts.end(), [](const TaskResult& a, const TaskResult& b) {
     return std::make_pair(!a.task.theory, a.task.replica_begin) < std::make_pair(!b.task.theory, b.task.replica_begin);
   });
   out.rank = parts.front().rank;
   std::vector<SgldReplicaResult> replicas;
-  const TaskResult* theory = nullptr;
   for (auto& part : parts) {
     out.wall_time += part.seconds;
     if (!part.error.empty() && out.status != Status::failed) {
       out.status = Status::failed;
       out.message = part.error;
     }
-    if (part.has_theory) theory = &part;
+    if (part.theory) out.theory = std::move(part.theory);
     for (auto& rep : part.replicas) replicas.push_back(std::move(rep));
   }
   if (out.status == Status::failed) return out;
-  if (theory) {
-    for (const auto& [name, x] : theory->theory_scalars) out.scalars[name] = x;
-    out.kernels = theory->theory_kernels;
-    const auto status = static_cast<Status>(theory->theory_status);
-    if (status == Status::failed) out.status = Status::failed;
-    if (status == Status::not_converged) out.status = Status::not_converged;
-    if (status != Status::done) out.message = "theory: " + theory->theory_message;
-  }
   if (!replicas.empty()) {
     std::sort(replicas.begin(), replicas.end(),
               [](const SgldReplicaResult& a, const SgldReplicaResult& b) { return a.replica < b.replica; });
     try {
       const PointConfig c = grid_.config(point);
       const Dataset data = make_dataset(c);
-      // CKA against the theory kernels is computed here, so it does not need a TheorySummary.
-      const SgldSummary s = summarize_sgld(replicas, data, nullptr);
-      out.scalars["sgld_q_mean"] = s.q_mean;
-      out.scalars["sgld_q_stderr"] = s.q_stderr;
-      out.scalars["sgld_abs_q_mean"] = s.abs_q_mean;
-      out.scalars["sgld_abs_q_stderr"] = s.abs_q_stderr;
-      out.scalars["sgld_outlier_eigenvalue"] = s.outlier_eigenvalue.size() ? s.outlier_eigenvalue(0) : kNaN;
-      out.scalars["sgld_bulk_radius"] = s.bulk_radius;
-      out.scalars["sgld_generalization_error"] = s.generalization_error;
-      out.scalars["sgld_steps_per_second"] = s.steps_per_second;
-      out.kernels["sgld_H"] = s.H;
-      out.kernels["sgld_C"] = s.C;
-      out.kernels["sgld_H_stderr"] = s.H_stderr;
-      out.kernels["sgld_f"] = s.f;
-      out.kernels["sgld_outlier_eigenvalue"] = s.outlier_eigenvalue;
-      if (theory && out.kernels.count("theory_H") && s.H.size() > 0) {
-        out.scalars["sgld_cka_H"] = centered_kernel_alignment(s.H, out.kernels["theory_H"]);
-        out.scalars["sgld_cka_C"] = centered_kernel_alignment(s.C, out.kernels["theory_C"]);
-      }
-      if (s.status != Status::done) {
-        out.status = Status::failed;
-        out.message = (out.message.empty() ? "" : out.message + "; ") + "sgld: " + s.message;
-      }
+      // CKA against the theory kernels is computed from the theory part, not a TheorySummary.
+      out.sgld = make_sgld_result(summarize_sgld(replicas, data, nullptr), out.theory ? &*out.theory : nullptr);
     } catch (const std::exception& e) {
       out.status = Status::failed;
       out.message = std::string("sgld summary: ") + e.what();
+      return out;
     }
   }
+  combine_parts(&out);
   return out;
 }
 

@@ -28,6 +28,11 @@ std::vector<PointTask> plan_tasks(const SweepGrid& grid, const std::vector<std::
 
 TaskResult run_task(const SweepGrid& grid, const PointTask& task, int rank);
 
+// One point outside a sweep (`kernelsweep solve`, the Python package): the theory and every SGLD
+// replica in this process, as the same typed result a sweep records. report, if given, receives
+// the human-readable summaries.
+PointResult solve_point(const PointConfig& config, std::string* report = nullptr);
+
 class PointAssembler {
  public:
   explicit PointAssembler(const SweepGrid& grid) : grid_(grid) {}

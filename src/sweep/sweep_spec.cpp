@@ -12,6 +12,13 @@ namespace {
 
 constexpr std::size_t kMaxAxisValues = 10'000'000;
 
+bool is_integer_key(const std::string& key) {
+  static const std::set<std::string> integer_keys = {"model.T", "model.N", "task.P", "task.D", "task.seed",
+                                                     "sgld.replicas", "sgld.steps", "sgld.burn_in", "sgld.thin",
+                                                     "theory.max_iterations", "theory.samples"};
+  return integer_keys.count(key) > 0;
+}
+
 std::string shortest(double x) {
   char buffer[64];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, x);
@@ -30,7 +37,8 @@ double number(const YAML::Node& node, const std::string& key) {
                     (node && node.IsScalar() ? node.Scalar() : std::string("nothing")));
 }
 
-std::vector<YAML::Node> spaced_values(const YAML::Node& spec, const std::string& key, bool logarithmic) {
+std::vector<YAML::Node> spaced_values(const YAML::Node& spec, const std::string& key, bool logarithmic,
+                                     bool integer_valued) {
   if (!spec.IsMap()) throw ConfigError(key + " must be a map {start, stop, num}");
   for (const auto& entry : spec) {
     const std::string k = entry.first.Scalar();
@@ -45,16 +53,22 @@ std::vector<YAML::Node> spaced_values(const YAML::Node& spec, const std::string&
   if (logarithmic && (start <= 0 || stop <= 0))
     throw ConfigError(key + ": start and stop must be > 0 for a logspace");
   const auto num = static_cast<std::size_t>(num_real);
+  // Exactly numpy's arithmetic (linspace: start + k * ((stop - start) / (num - 1)), last = stop;
+  // the logarithmic axis is numpy.geomspace: 10 ** linspace(log10 start, log10 stop), endpoints
+  // exact), so numpy.linspace(...)[k] selects the k-th coordinate of the file bit for bit.
+  const double lo = logarithmic ? std::log10(start) : start;
+  const double hi = logarithmic ? std::log10(stop) : stop;
+  const double step = num > 1 ? (hi - lo) / double(num - 1) : 0.0;
   std::vector<YAML::Node> values;
   for (std::size_t i = 0; i < num; ++i) {
-    const double s = num == 1 ? 0.0 : double(i) / double(num - 1);
-    const double x = logarithmic ? std::exp(std::log(start) + s * (std::log(stop) - std::log(start)))
-                                 : start + s * (stop - start);
-    // The endpoints exactly as written: users compare against them.
-    double exact = i == 0 ? start : (i + 1 == num ? stop : x);
-    // Rounding noise must not turn 64 into 63.99999999999998 (integer keys like model.N would reject it).
-    if (std::abs(exact - std::round(exact)) <= 1e-9 * std::abs(exact)) exact = std::round(exact);
-    values.emplace_back(shortest(exact));
+    volatile double scaled = double(i) * step;  // two roundings, as numpy: never a fused multiply-add
+    double x = i + 1 == num && num > 1 ? hi : scaled + lo;
+    if (logarithmic) x = std::pow(10.0, x);
+    if (i == 0) x = start;
+    if (i + 1 == num && num > 1) x = stop;
+    // An integer key (model.N, model.T) must not receive 63.99999999999998.
+    if (integer_valued && std::abs(x - std::round(x)) <= 1e-9 * std::abs(x)) x = std::round(x);
+    values.emplace_back(shortest(x));
   }
   return values;
 }
@@ -174,9 +188,9 @@ SweepSpec parse_sweep_spec(const YAML::Node& root, const std::string& source) {
           axis.values.push_back(YAML::Clone(item));
         }
       } else if (a["linspace"]) {
-        axis.values = spaced_values(a["linspace"], label + ".linspace", false);
+        axis.values = spaced_values(a["linspace"], label + ".linspace", false, is_integer_key(axis.key));
       } else {
-        axis.values = spaced_values(a["logspace"], label + ".logspace", true);
+        axis.values = spaced_values(a["logspace"], label + ".logspace", true, is_integer_key(axis.key));
       }
       // Every value must be a valid setting of the key on the base config (names the key if not).
       for (const auto& value : axis.values) {
