@@ -20,21 +20,32 @@ using namespace kernelsweep;
 
 namespace {
 
+// A theory point as a sweep records it: the theory scalars and the kernels H, C (M x M) and f.
 PointResult synthetic(std::uint64_t point, int M) {
   PointResult r;
   r.point = point;
   r.status = Status::done;
-  for (const auto& name : scalar_result_names())
-    r.scalars[name] = std::sin(double(point) + name.size());
+  r.theory.emplace();
+  TheoryResult& t = *r.theory;
+  t.status = Status::done;
+  t.branch = BranchKind::broken;
+  t.q = std::sin(double(point));
+  t.free_energy = t.free_energy_broken = std::cos(double(point));
+  t.free_energy_symmetric = t.free_energy + 0.1;
+  t.q_broken = t.q;
+  t.residual = 1e-14;
+  t.iterations = 12;
+  t.generalization_error = 0.01;
+  t.seconds = 0.05;
   Eigen::MatrixXd H(M, M), C(M, M);
   for (int i = 0; i < M; ++i)
     for (int j = 0; j < M; ++j) {
       H(i, j) = std::cos(0.1 * i * j + double(point));
       C(i, j) = std::sin(0.2 * i + j + double(point));
     }
-  r.kernels["theory_H"] = H;
-  r.kernels["theory_C"] = C;
-  r.kernels["theory_f"] = H.col(0);
+  t.H = H;
+  t.C = C;
+  t.f = H.col(0);
   r.wall_time = 0.05;
   r.rank = 1;
   return r;

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "io/results_session.hpp"
 #include "run_helpers.hpp"
+#include "support/sample_results.hpp"
+#include "sweep/result_fields.hpp"
 
 using namespace kernelsweep;
 using namespace kernelsweep::testing;
@@ -20,13 +23,14 @@ PointResult sample_result(std::uint64_t point) {
   PointResult r;
   r.point = point;
   r.status = Status::done;
-  for (const auto& name : scalar_result_names()) r.scalars[name] = std::nan("");
-  r.scalars["theory_q"] = 1.0 / 3.0 + double(point);
+  r.theory.emplace();
+  r.theory->status = Status::done;
+  r.theory->q = 1.0 / 3.0 + double(point);
   Eigen::MatrixXd H(4, 4);  // not symmetric: catches a transposed write
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 4; ++j) H(i, j) = 1.0 / (1 + i + 3 * j) + double(point);
-  r.kernels["theory_H"] = H;
-  r.kernels["theory_f"] = H.col(1);
+  r.theory->H = H;
+  r.theory->f = H.col(1);
   r.wall_time = 0.25;
   r.rank = 2;
   return r;
@@ -51,9 +55,9 @@ TEST(PhaseDiagramStore, RoundTripIsBitExact) {
   EXPECT_EQ(status[3], 0);
   const PointResult back = store.read_point(4);
   const PointResult expected = sample_result(4);
-  EXPECT_EQ(back.scalars.at("theory_q"), expected.scalars.at("theory_q"));
-  EXPECT_EQ(back.kernels.at("theory_H"), expected.kernels.at("theory_H"));  // row-major on disk, same matrix
-  EXPECT_EQ(back.kernels.at("theory_f"), expected.kernels.at("theory_f"));
+  EXPECT_EQ(back.theory->q, expected.theory->q);
+  EXPECT_EQ(back.theory->H, expected.theory->H);  // row-major on disk, same matrix
+  EXPECT_EQ(back.theory->f, expected.theory->f);
   EXPECT_EQ(back.rank, 2);
   EXPECT_TRUE(std::isnan(store.scalar("theory_q")[3]));  // NaN fill
 }
@@ -94,7 +98,7 @@ TEST(ResultsSession, TornJournalRecordIsDroppedAndDamagedFileRebuilt) {
   ResultsSession resumed(path, grid, {true, false, false}, {});
   EXPECT_EQ(resumed.already_done(), 2u);
   EXPECT_EQ(resumed.todo(), (std::vector<std::uint64_t>{1, 2, 3, 4}));
-  EXPECT_EQ(resumed.store().read_point(5).kernels.at("theory_H"), sample_result(5).kernels.at("theory_H"));
+  EXPECT_EQ(resumed.store().read_point(5).theory->H, sample_result(5).theory->H);
   bool kept_aside = false;
   for (const auto& entry : std::filesystem::directory_iterator(dir))
     kept_aside |= entry.path().filename().string().rfind("d.h5.damaged-", 0) == 0;
@@ -135,8 +139,8 @@ TEST(ResultsSession, GroupCommitRecordsABatchAndATornBatchKeepsItsIntactPrefix) 
     for (const auto& r : batch) {
       const PointResult back = s.store().read_point(r.point);
       EXPECT_EQ(back.message, r.message);
-      EXPECT_EQ(back.kernels.at("theory_H"), r.kernels.at("theory_H"));
-      EXPECT_EQ(s.store().scalar("theory_q")[r.point], r.scalars.at("theory_q"));
+      EXPECT_EQ(back.theory->H, r.theory->H);
+      EXPECT_EQ(s.store().scalar("theory_q")[r.point], r.theory->q);
     }
   }
   // Cut the journal inside the batch's last record (a kill during the write), and lose the file.
@@ -146,5 +150,73 @@ TEST(ResultsSession, GroupCommitRecordsABatchAndATornBatchKeepsItsIntactPrefix) 
   ResultsSession resumed(path, grid, {true, true, false}, {});
   EXPECT_EQ(resumed.already_done(), 2u);  // points 5 and 0; point 3's record was torn
   EXPECT_EQ(resumed.todo(), (std::vector<std::uint64_t>{1, 2, 3, 4}));
-  EXPECT_EQ(resumed.store().read_point(0).kernels.at("theory_H"), sample_result(0).kernels.at("theory_H"));
+  EXPECT_EQ(resumed.store().read_point(0).theory->H, sample_result(0).theory->H);
+}
+
+namespace {
+
+void expect_same_fields(const PointResult& a, const PointResult& b, const std::string& via) {
+  for (const auto& f : result_fields()) {
+    SCOPED_TRACE(via + ": " + f.name());
+    ASSERT_EQ(part_present(f, a), part_present(f, b));
+    if (f.kind() == FieldKind::text) {
+      EXPECT_EQ(text_of(f, a), text_of(f, b));
+    } else if (f.kind() == FieldKind::array) {
+      const Eigen::MatrixXd* x = array_of(f, a);
+      const Eigen::MatrixXd* y = array_of(f, b);
+      ASSERT_EQ(x == nullptr, y == nullptr);
+      if (x) {
+        EXPECT_EQ(*x, *y);  // shape included: M x M, and n x 1 for 1-D arrays
+      }
+    } else {
+      const double x = number_of(f, a), y = number_of(f, b);
+      EXPECT_EQ(0, std::memcmp(&x, &y, sizeof x)) << x << " vs " << y;
+    }
+  }
+}
+
+}  // namespace
+
+TEST(PhaseDiagramStore, EveryFieldRoundTripsThroughTheFileAndOneByOneKernelsStay2D) {
+  const auto dir = scratch_dir("store-fields");
+  const SweepGrid grid = grid_of(theory_sweep(3));
+  const std::string path = (dir / "d.h5").string();
+  const PointResult full = every_field_result(4, 3);
+  PointResult one = every_field_result(1, 1);  // M = 1: kernels are 1 x 1, not vectors
+  PointResult theory_only = every_field_result(2, 2);
+  theory_only.sgld.reset();
+  {
+    ResultsSession session(path, grid, {}, {});
+    const std::vector<PointResult> batch = {full, one, theory_only};
+    session.record_batch(batch);
+  }
+  const PhaseDiagramStore store = PhaseDiagramStore::open(path, false);
+  const auto back = store.read_points(true);
+  ASSERT_EQ(back.size(), 3u);
+  expect_same_fields(full, back.at(4), "hdf5");
+  expect_same_fields(one, back.at(1), "hdf5 M=1");
+  expect_same_fields(theory_only, back.at(2), "hdf5 theory only");
+  // The journal holds the same (it is what resume replays).
+  const DiagramSnapshot snapshot = read_snapshot(path, true);
+  expect_same_fields(full, snapshot.results.at(4), "snapshot");
+}
+
+TEST(PhaseDiagramStore, RefusesAFileOfAnotherFormatInOneLine) {
+  const auto dir = scratch_dir("store-format");
+  const SweepGrid grid = grid_of(theory_sweep(2));
+  const std::string path = (dir / "d.h5").string();
+  { ResultsSession session(path, grid, {}, {}); }
+  {
+    PhaseDiagramStore store = PhaseDiagramStore::open(path, true);
+    store.set_attribute("file_format", "kernelsweep-phase-diagram 1");
+  }
+  try {
+    PhaseDiagramStore::open(path, false);
+    FAIL() << "an old-format file was opened";
+  } catch (const h5::Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("kernelsweep-phase-diagram 1"), std::string::npos) << message;
+    EXPECT_NE(message.find("re-run the sweep"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos);
+  }
 }

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "io/results_session.hpp"
+#include "sweep/result_fields.hpp"
 #include "../io/run_helpers.hpp"
 
 using namespace kernelsweep;
@@ -92,14 +93,24 @@ void expect_same_results(const std::string& reference, const std::string& candid
     ASSERT_EQ(b.status[p], 1) << "point " << p;
     const auto& x = a.results.at(p);
     const auto& y = b.results.at(p);
-    for (const auto& [name, value] : x.scalars) {
-      if (name == "sgld_steps_per_second") continue;  // a timing, not a result
-      EXPECT_EQ(0, std::memcmp(&value, &y.scalars.at(name), sizeof(double))) << "point " << p << " " << name;
-    }
-    ASSERT_EQ(x.kernels.size(), y.kernels.size());
-    for (const auto& [name, m] : x.kernels) {
-      ASSERT_EQ(m.size(), y.kernels.at(name).size());
-      EXPECT_EQ(0, std::memcmp(m.data(), y.kernels.at(name).data(), sizeof(double) * m.size())) << p << " " << name;
+    for (const auto& f : result_fields()) {
+      if (f.name() == "sgld_steps_per_second" || f.name() == "wall_time" || f.name() == "theory_seconds" ||
+          f.name() == "rank")
+        continue;  // timings and placement, not results
+      ASSERT_EQ(part_present(f, x), part_present(f, y)) << "point " << p << " " << f.name();
+      if (f.kind() == FieldKind::array) {
+        const Eigen::MatrixXd* m = array_of(f, x);
+        const Eigen::MatrixXd* n = array_of(f, y);
+        ASSERT_EQ(m == nullptr, n == nullptr) << p << " " << f.name();
+        if (m == nullptr) continue;
+        ASSERT_EQ(m->size(), n->size());
+        EXPECT_EQ(0, std::memcmp(m->data(), n->data(), sizeof(double) * m->size())) << p << " " << f.name();
+      } else if (f.kind() == FieldKind::text) {
+        EXPECT_EQ(text_of(f, x), text_of(f, y)) << p << " " << f.name();
+      } else {
+        const double u = number_of(f, x), v = number_of(f, y);
+        EXPECT_EQ(0, std::memcmp(&u, &v, sizeof(double))) << "point " << p << " " << f.name();
+      }
     }
   }
 }

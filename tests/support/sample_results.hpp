@@ -1,0 +1,37 @@
+#pragma once
+// Results for round-trip tests and benchmarks, built from the field table alone: every field gets a
+// distinct value (reals that are not short decimals, every category, non-ASCII text, non-symmetric
+// matrices of each array's rank), so a field that is dropped, renamed, transposed or rounded by any
+// output path shows up.
+#include <cmath>
+#include <string>
+
+#include "sweep/result_fields.hpp"
+
+namespace kernelsweep::testing {
+
+inline PointResult every_field_result(std::uint64_t point, int M) {
+  PointResult r;
+  r.point = point;
+  int k = 0;
+  for (const auto& f : result_fields()) {
+    ++k;
+    switch (f.kind()) {
+      case FieldKind::real: set_number(f, &r, 1.0 / 3.0 + double(k) + 0.001 * double(point)); break;
+      case FieldKind::integer: set_number(f, &r, double(k + 7 * point)); break;
+      case FieldKind::category: set_number(f, &r, double((k + point) % f.categories().size())); break;
+      case FieldKind::text: set_text(f, &r, "µ-" + f.name() + ", \"quoted\" ✓ " + std::to_string(point)); break;
+      case FieldKind::array: {
+        const int rows = M, cols = f.dims.size() == 2 ? M + (f.dims[0] == "mu" ? 0 : 1) : 1;
+        Eigen::MatrixXd m(rows, cols);
+        for (int i = 0; i < rows; ++i)
+          for (int j = 0; j < cols; ++j) m(i, j) = 1.0 / (1 + i + 3 * j + k) + double(point);
+        set_array(f, &r, m);
+        break;
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace kernelsweep::testing
