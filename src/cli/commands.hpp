@@ -41,5 +41,7 @@ int run_bench(const Arguments& argv);
 int run_run(const Arguments& argv);
 int run_status(const Arguments& argv);
 int run_export(const Arguments& argv);
+int run_keys(const Arguments& argv);
+int run_fields(const Arguments& argv);
 
 }  // namespace kernelsweep::cli

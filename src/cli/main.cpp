@@ -15,11 +15,13 @@ namespace {
 const char* kUsage =
     "usage: kernelsweep <command> [options]      (kernelsweep <command> --help for details)\n"
     "commands:\n"
-    "  solve POINT.yaml [--set key=value ...] [--json]    kernel theory of one grid point\n"
+    "  solve [POINT.yaml | -] [--set key=value ...] [--json]  theory (+ SGLD) of one grid point\n"
     "  critical POINT.yaml [--lo a --hi b] [--json]       lambda_c by bisection (linear RNN)\n"
     "  run SWEEP.yaml --out diagram.h5 [--resume] ...     a sweep into one HDF5 file (mpirun -np R)\n"
     "  status diagram.h5 [--json]                         counts, failures, contributing runs\n"
-    "  export diagram.h5 --format csv|json [--out F]      one row per grid point\n"
+    "  export diagram.h5 --format csv|json [--arrays] [--out F]  one row per grid point\n"
+    "  keys [--json | --markdown]                         every config key: default, allowed values, doc\n"
+    "  fields [--json | --markdown]                       every output quantity: names, units, shape\n"
     "  bench sgld [--arch rnn|dnn --N n --T t --P p --steps s --precision p] [--json]\n"
     "                                                     SGLD steps/second (OMP_NUM_THREADS)\n"
     "  --version                                          version and git commit\n";
@@ -80,6 +82,8 @@ int main(int argc, char** argv) {
       {"run", run_run},
       {"status", run_status},
       {"export", run_export},
+      {"keys", run_keys},
+      {"fields", run_fields},
   };
   const auto command = commands.find(args[0]);
   if (command == commands.end()) {

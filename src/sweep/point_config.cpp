@@ -1,5 +1,6 @@
 #include "sweep/point_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -34,102 +35,245 @@ bool contains(const YAML::Node& map, const std::string& key) {
   return false;
 }
 
-// Reads one section: checks for unknown keys, hands out typed values with range checks.
-class Section {
- public:
-  Section(const YAML::Node& root, std::string name, std::set<std::string> keys)
-      : name_(std::move(name)), keys_(std::move(keys)) {
-    const bool present = root && root.IsMap() && contains(root, name_);
-    if (!present) return;
-    node_.reset(root[name_]);
-    if (!node_.IsNull() && !node_.IsMap())
-      throw ConfigError(name_ + " must be a map of keys, got " + describe(node_));
-    if (node_.IsNull())
-      throw ConfigError(name_ + " has no value (null); omit the section or give a map of keys");
-    for (const auto& entry : node_) {
-      const std::string key = entry.first.Scalar();
-      if (!keys_.count(key)) {
-        std::string allowed;
-        for (const auto& k : keys_) allowed += (allowed.empty() ? "" : ", ") + k;
-        throw ConfigError("unknown key " + name_ + "." + key + " (allowed: " + allowed + ")");
+// task.supervised: last, all, a list of steps in [0, T), or task_default (the key omitted).
+Supervision parse_supervision(const YAML::Node& s, int T) {
+  Supervision out;
+  const std::string expect = "last, all, or a non-empty list of time steps in [0, " + std::to_string(T - 1) + "]";
+  if (s.IsScalar() && s.Scalar() == "task_default") return out;
+  if (s.IsScalar() && s.Scalar() == "last") {
+    out.mode = Supervision::Mode::last;
+  } else if (s.IsScalar() && s.Scalar() == "all") {
+    out.mode = Supervision::Mode::all;
+  } else if (s.IsSequence() && s.size() > 0) {
+    out.mode = Supervision::Mode::list;
+    for (const auto& item : s) {
+      int t = -1;
+      try {
+        t = item.as<int>();
+      } catch (const YAML::Exception&) {
+        fail("task.supervised", expect, s);
       }
+      if (t < 0 || t >= T) fail("task.supervised", expect, s);
+      out.times.push_back(t);
     }
+  } else {
+    fail("task.supervised", expect, s);
   }
+  return out;
+}
 
-  bool has(const std::string& key) const {
-    if (!node_.IsMap() || !contains(node_, key)) return false;
-    if (node_[key].IsNull()) throw ConfigError(path(key) + " has no value (null); omit the key for its default");
-    return true;
-  }
-  YAML::Node get(const std::string& key) const { return has(key) ? node_[key] : YAML::Node(); }
-  std::string path(const std::string& key) const { return name_ + "." + key; }
-
-  long long integer(const std::string& key, long long fallback, long long lo, long long hi) const {
-    if (!has(key)) return fallback;
-    const YAML::Node n = get(key);
-    const std::string expect = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-    long long value = 0;
-    try {
-      if (!n.IsScalar()) fail(path(key), expect, n);
-      std::size_t used = 0;
-      value = std::stoll(n.Scalar(), &used);
-      if (used != n.Scalar().size()) fail(path(key), expect, n);
-    } catch (const std::logic_error&) {
-      fail(path(key), expect, n);
-    }
-    if (value < lo) fail(path(key), "an integer >= " + std::to_string(lo), n);
-    if (value > hi) fail(path(key), "an integer <= " + std::to_string(hi), n);
-    return value;
-  }
-
-  double real(const std::string& key, double fallback, double lo, bool lo_open, double hi = INFINITY) const {
-    if (!has(key)) return fallback;
-    const YAML::Node n = get(key);
-    std::ostringstream expect;
-    expect << "a number " << (lo_open ? "> " : ">= ") << lo;
-    if (std::isfinite(hi)) expect << " and < " << hi;
-    double value = 0.0;
-    try {
-      if (!n.IsScalar()) fail(path(key), expect.str(), n);
-      value = n.as<double>();
-    } catch (const YAML::Exception&) {
-      fail(path(key), expect.str(), n);
-    }
-    if (!std::isfinite(value) || value < lo || (lo_open && value == lo) || value >= hi)
-      fail(path(key), expect.str(), n);
-    return value;
-  }
-
-  bool boolean(const std::string& key, bool fallback) const {
-    if (!has(key)) return fallback;
-    const YAML::Node n = get(key);
-    try {
-      if (n.IsScalar()) return n.as<bool>();
-    } catch (const YAML::Exception&) {
-    }
-    fail(path(key), "true or false", n);
-  }
-
-  template <typename Enum>
-  Enum choice(const std::string& key, Enum fallback,
-              const std::vector<std::pair<std::string, Enum>>& options) const {
-    if (!has(key)) return fallback;
-    const YAML::Node n = get(key);
-    std::string expect = "one of";
-    for (std::size_t i = 0; i < options.size(); ++i) expect += (i ? "|" : " ") + options[i].first;
-    if (!n.IsScalar()) fail(path(key), expect, n);
-    for (const auto& [text, value] : options)
-      if (n.Scalar() == text) return value;
-    fail(path(key), expect, n);
-  }
-
- private:
-  std::string name_;
-  std::set<std::string> keys_;
-  YAML::Node node_;
+// A validated value of one key.
+struct Value {
+  long long integer = 0;
+  double real = 0.0;
+  bool boolean = false;
+  std::size_t choice = 0;
+  YAML::Node node;
 };
 
-constexpr int kMaxInt = std::numeric_limits<int>::max();
+// One row of the key table: the user-facing description plus how the parser checks and stores it.
+struct KeyRule {
+  ConfigKey info;
+  double lo = -INFINITY, hi = INFINITY;  // integer: [lo, hi]; real: lo (open if lo_open) .. hi (open)
+  bool lo_open = false;
+  std::vector<std::string_view> choices;
+  std::string (*default_value)(const PointConfig&);  // YAML text, given the keys parsed before it
+  void (*assign)(PointConfig&, const Value&);
+  nlohmann::json (*read)(const PointConfig&);
+};
+
+constexpr double kMaxInt = std::numeric_limits<int>::max();
+constexpr double kMaxInt64 = 9.2e18;
+
+#define DEFAULT(text) [](const PointConfig&) { return std::string(text); }
+
+const std::vector<KeyRule>& rules() {
+  static const std::vector<KeyRule> table = {
+      // model: the network (THEORY.md section 1)
+      {{"model.architecture", ConfigType::choice, "rnn", "rnn | dnn", "rnn shares W over time; dnn has one W per layer"},
+       0, 0, false, {"rnn", "dnn"}, DEFAULT("rnn"),
+       [](PointConfig& c, const Value& v) { c.model.architecture = static_cast<Architecture>(v.choice); },
+       [](const PointConfig& c) -> nlohmann::json { return to_string(c.model.architecture); }},
+      {{"model.activation", ConfigType::choice, "linear", "linear | erf", "phi(h) = h, or erf(sqrt(pi)/2 h)"},
+       0, 0, false, {"linear", "erf"}, DEFAULT("linear"),
+       [](PointConfig& c, const Value& v) { c.model.activation = static_cast<Activation>(v.choice); },
+       [](const PointConfig& c) -> nlohmann::json { return to_string(c.model.activation); }},
+      {{"model.T", ConfigType::integer, "4", "integer in [1, 4096]", "time steps (RNN) or layers (DNN)"},
+       1, 4096, false, {}, DEFAULT("4"), [](PointConfig& c, const Value& v) { c.model.T = int(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.model.T; }},
+      {{"model.N", ConfigType::integer, "256", "integer in [1, 1048576]", "width (SGLD only; the theory is N -> infinity)"},
+       1, 1 << 20, false, {}, DEFAULT("256"), [](PointConfig& c, const Value& v) { c.model.N = int(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.model.N; }},
+      {{"model.w", ConfigType::real, "1", "number > 0", "prior variance of W: W_ij ~ N(0, w/N)"},
+       0, INFINITY, true, {}, DEFAULT("1"), [](PointConfig& c, const Value& v) { c.model.w = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.model.w; }},
+      {{"model.u", ConfigType::real, "1", "number > 0", "prior variance of U: U_ik ~ N(0, u/D)"},
+       0, INFINITY, true, {}, DEFAULT("1"), [](PointConfig& c, const Value& v) { c.model.u = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.model.u; }},
+      {{"model.v", ConfigType::real, "1", "number > 0", "prior variance of the readout: a_i ~ N(0, v)"},
+       0, INFINITY, true, {}, DEFAULT("1"), [](PointConfig& c, const Value& v) { c.model.v = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.model.v; }},
+      {{"model.kappa", ConfigType::real, "0.1", "number > 0", "likelihood variance: y ~ N(f, kappa/N)"},
+       0, INFINITY, true, {}, DEFAULT("0.1"), [](PointConfig& c, const Value& v) { c.model.kappa = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.model.kappa; }},
+      // task: inputs and targets (THEORY.md section 2)
+      {{"task.kind", ConfigType::choice, "endpoint_classification", "endpoint_classification | sinusoid | teacher_sequence",
+        "the task"},
+       0, 0, false, {"endpoint_classification", "sinusoid", "teacher_sequence"}, DEFAULT("endpoint_classification"),
+       [](PointConfig& c, const Value& v) { c.task.kind = static_cast<TaskKind>(v.choice); },
+       [](const PointConfig& c) -> nlohmann::json { return to_string(c.task.kind); }},
+      {{"task.P", ConfigType::integer, "depends on task.kind: 4 (sinusoid: 1)", "integer in [1, 4096]", "patterns"},
+       1, 4096, false, {},
+       [](const PointConfig& c) { return std::string(c.task.kind == TaskKind::sinusoid ? "1" : "4"); },
+       [](PointConfig& c, const Value& v) { c.task.P = int(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.task.P; }},
+      {{"task.D", ConfigType::integer, "depends on task.kind: 4 (sinusoid: 1)", "integer in [1, 1048576]",
+        "input dimension"},
+       1, 1 << 20, false, {},
+       [](const PointConfig& c) { return std::string(c.task.kind == TaskKind::sinusoid ? "1" : "4"); },
+       [](PointConfig& c, const Value& v) { c.task.D = int(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.task.D; }},
+      {{"task.lam", ConfigType::real, "1", "number >= 0", "signal strength lambda: targets y = lam * yhat"},
+       0, INFINITY, false, {}, DEFAULT("1"), [](PointConfig& c, const Value& v) { c.task.lam = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.task.lam; }},
+      {{"task.supervised", ConfigType::times,
+        "depends on task.kind: last (endpoint_classification), all (sinusoid), every other step (teacher_sequence)",
+        "last | all | [t1, t2, ...] with 0 <= t < T", "time steps whose outputs are supervised"},
+       0, 0, false, {}, DEFAULT("task_default"),
+       [](PointConfig& c, const Value& v) { c.task.supervised = parse_supervision(v.node, c.model.T); },
+       [](const PointConfig& c) -> nlohmann::json { return resolve_supervised_times(c.task, c.model.T); }},
+      {{"task.seed", ConfigType::integer, "1", "integer >= 0", "teacher network and teacher inputs"},
+       0, kMaxInt64, false, {}, DEFAULT("1"),
+       [](PointConfig& c, const Value& v) { c.task.seed = static_cast<std::uint64_t>(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.task.seed; }},
+      // theory: the kernel-theory saddle point (THEORY.md section 3)
+      {{"theory.enabled", ConfigType::boolean, "true", "true | false", "solve the kernel theory"},
+       0, 0, false, {}, DEFAULT("true"), [](PointConfig& c, const Value& v) { c.theory_enabled = v.boolean; },
+       [](const PointConfig& c) -> nlohmann::json { return c.theory_enabled; }},
+      {{"theory.branch", ConfigType::choice, "auto", "auto | symmetric | broken",
+        "auto: the lowest free energy; or force one branch"},
+       0, 0, false, {"auto", "symmetric", "broken"}, DEFAULT("auto"),
+       [](PointConfig& c, const Value& v) { c.theory.branch = static_cast<BranchChoice>(v.choice); },
+       [](const PointConfig& c) -> nlohmann::json { return to_string(c.theory.branch); }},
+      {{"theory.tolerance", ConfigType::real, "1e-12", "number > 0 and < 1",
+        "relative fixed-point residual |C - Phi(C)|_F / |C|_F"},
+       0, 1, true, {}, DEFAULT("1e-12"), [](PointConfig& c, const Value& v) { c.theory.tolerance = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.theory.tolerance; }},
+      {{"theory.max_iterations", ConfigType::integer, "depends on model.activation: 400 (erf: 200)",
+        "integer in [1, 10000000]", "fixed-point iterations (linear) / Monte-Carlo iterations (erf)"},
+       1, 1e7, false, {},
+       [](const PointConfig& c) { return std::string(c.model.activation == Activation::linear ? "400" : "200"); },
+       [](PointConfig& c, const Value& v) { c.theory.max_iterations = int(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.theory.max_iterations; }},
+      {{"theory.samples", ConfigType::integer, "4000", "integer in [40, 100000000]", "erf: elliptical-slice chains"},
+       40, 1e8, false, {}, DEFAULT("4000"), [](PointConfig& c, const Value& v) { c.theory.samples = int(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.theory.samples; }},
+      {{"theory.seed", ConfigType::integer, "1", "integer >= 0", "erf: Monte-Carlo stream"},
+       0, kMaxInt64, false, {}, DEFAULT("1"),
+       [](PointConfig& c, const Value& v) { c.theory.seed = static_cast<std::uint64_t>(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.theory.seed; }},
+      {{"theory.landau", ConfigType::boolean, "false", "true | false",
+        "compute the Landau curve F(q) (linear RNN, T >= 2)"},
+       0, 0, false, {}, DEFAULT("false"), [](PointConfig& c, const Value& v) { c.theory.landau = v.boolean; },
+       [](const PointConfig& c) -> nlohmann::json { return c.theory.landau; }},
+      // sgld: finite-width replicas (THEORY.md section 4)
+      {{"sgld.enabled", ConfigType::boolean, "false", "true | false", "run SGLD replicas of finite-width networks"},
+       0, 0, false, {}, DEFAULT("false"), [](PointConfig& c, const Value& v) { c.sgld.enabled = v.boolean; },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.enabled; }},
+      {{"sgld.replicas", ConfigType::integer, "4", "integer in [1, 1048576]", "independent chains"},
+       1, 1 << 20, false, {}, DEFAULT("4"), [](PointConfig& c, const Value& v) { c.sgld.replicas = int(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.replicas; }},
+      {{"sgld.steps", ConfigType::integer, "20000", "integer >= 1", "Langevin steps per replica"},
+       1, kMaxInt64, false, {}, DEFAULT("20000"), [](PointConfig& c, const Value& v) { c.sgld.steps = v.integer; },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.steps; }},
+      {{"sgld.burn_in", ConfigType::integer, "depends on sgld.steps: min(5000, steps / 4)",
+        "integer in [0, sgld.steps - 1]", "steps before measuring"},
+       0, kMaxInt64, false, {},
+       [](const PointConfig& c) { return std::to_string(std::min<long long>(5000, c.sgld.steps / 4)); },
+       [](PointConfig& c, const Value& v) { c.sgld.burn_in = v.integer; },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.burn_in; }},
+      {{"sgld.thin", ConfigType::integer, "10", "integer >= 1", "measure every thin steps"},
+       1, kMaxInt, false, {}, DEFAULT("10"), [](PointConfig& c, const Value& v) { c.sgld.thin = int(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.thin; }},
+      {{"sgld.eta", ConfigType::real, "0.002", "number > 0 and < 1", "Ornstein-Uhlenbeck step size"},
+       0, 1, true, {}, DEFAULT("0.002"), [](PointConfig& c, const Value& v) { c.sgld.eta = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.eta; }},
+      {{"sgld.seed", ConfigType::integer, "1", "integer >= 0", "replica streams (sweeps: the sweep seed)"},
+       0, kMaxInt64, false, {}, DEFAULT("1"),
+       [](PointConfig& c, const Value& v) { c.sgld.seed = static_cast<std::uint64_t>(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.seed; }},
+      {{"sgld.precision", ConfigType::choice, "float64", "float64 | float32", "arithmetic of the network"},
+       0, 0, false, {"float64", "float32"}, DEFAULT("float64"),
+       [](PointConfig& c, const Value& v) { c.sgld.precision = static_cast<Precision>(v.choice); },
+       [](const PointConfig& c) -> nlohmann::json { return to_string(c.sgld.precision); }},
+      {{"sgld.record_trace", ConfigType::boolean, "false", "true | false", "keep the energy at every measurement"},
+       0, 0, false, {}, DEFAULT("false"), [](PointConfig& c, const Value& v) { c.sgld.record_trace = v.boolean; },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.record_trace; }},
+  };
+  return table;
+}
+
+#undef DEFAULT
+
+std::string_view section_of(std::string_view key) { return key.substr(0, key.find('.')); }
+std::string_view name_of(std::string_view key) { return key.substr(key.find('.') + 1); }
+
+Value validate(const KeyRule& rule, const YAML::Node& n) {
+  const std::string key(rule.info.key);
+  Value v;
+  v.node = n;
+  switch (rule.info.type) {
+    case ConfigType::integer: {
+      const auto lo = static_cast<long long>(rule.lo), hi = static_cast<long long>(rule.hi);
+      const std::string expect = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+      try {
+        if (!n.IsScalar()) fail(key, expect, n);
+        std::size_t used = 0;
+        v.integer = std::stoll(n.Scalar(), &used);
+        if (used != n.Scalar().size()) fail(key, expect, n);
+      } catch (const std::logic_error&) {
+        fail(key, expect, n);
+      }
+      if (v.integer < lo) fail(key, "an integer >= " + std::to_string(lo), n);
+      if (v.integer > hi) fail(key, "an integer <= " + std::to_string(hi), n);
+      break;
+    }
+    case ConfigType::real: {
+      std::ostringstream expect;
+      expect << "a number " << (rule.lo_open ? "> " : ">= ") << rule.lo;
+      if (std::isfinite(rule.hi)) expect << " and < " << rule.hi;
+      try {
+        if (!n.IsScalar()) fail(key, expect.str(), n);
+        v.real = n.as<double>();
+      } catch (const YAML::Exception&) {
+        fail(key, expect.str(), n);
+      }
+      if (!std::isfinite(v.real) || v.real < rule.lo || (rule.lo_open && v.real == rule.lo) || v.real >= rule.hi)
+        fail(key, expect.str(), n);
+      break;
+    }
+    case ConfigType::boolean:
+      try {
+        if (n.IsScalar()) {
+          v.boolean = n.as<bool>();
+          break;
+        }
+      } catch (const YAML::Exception&) {
+      }
+      fail(key, "true or false", n);
+    case ConfigType::choice: {
+      std::string expect = "one of";
+      for (std::size_t i = 0; i < rule.choices.size(); ++i) expect += (i ? "|" : " ") + std::string(rule.choices[i]);
+      if (!n.IsScalar()) fail(key, expect, n);
+      const auto it = std::find(rule.choices.begin(), rule.choices.end(), n.Scalar());
+      if (it == rule.choices.end()) fail(key, expect, n);
+      v.choice = static_cast<std::size_t>(it - rule.choices.begin());
+      break;
+    }
+    case ConfigType::times: break;  // checked by parse_supervision, which knows T
+  }
+  return v;
+}
 
 }  // namespace
 
@@ -219,60 +363,40 @@ PointConfig parse_point_config(const YAML::Node& root) {
   if (root && !root.IsNull() && !root.IsMap())
     throw ConfigError("a point config must be a map with sections model, task, theory, sgld; got " +
                       describe(root));
+  const std::vector<std::string> sections = {"model", "task", "theory", "sgld"};
   if (root && root.IsMap())
     for (const auto& entry : root) {
-      const std::string key = entry.first.Scalar();
-      if (key != "model" && key != "task" && key != "theory" && key != "sgld")
-        throw ConfigError("unknown key " + key + " (allowed: model, task, theory, sgld)");
-    }
-  PointConfig c;
-
-  const Section model(root, "model", {"architecture", "activation", "T", "N", "w", "u", "v", "kappa"});
-  c.model.architecture = model.choice<Architecture>(
-      "architecture", Architecture::rnn, {{"rnn", Architecture::rnn}, {"dnn", Architecture::dnn}});
-  c.model.activation = model.choice<Activation>(
-      "activation", Activation::linear, {{"linear", Activation::linear}, {"erf", Activation::erf}});
-  c.model.T = static_cast<int>(model.integer("T", 4, 1, 4096));
-  c.model.N = static_cast<int>(model.integer("N", 256, 1, 1 << 20));
-  c.model.w = model.real("w", 1.0, 0.0, true);
-  c.model.u = model.real("u", 1.0, 0.0, true);
-  c.model.v = model.real("v", 1.0, 0.0, true);
-  c.model.kappa = model.real("kappa", 0.1, 0.0, true);
-
-  const Section task(root, "task", {"kind", "P", "D", "lam", "supervised", "seed"});
-  c.task.kind = task.choice<TaskKind>("kind", TaskKind::endpoint_classification,
-                                      {{"endpoint_classification", TaskKind::endpoint_classification},
-                                       {"sinusoid", TaskKind::sinusoid},
-                                       {"teacher_sequence", TaskKind::teacher_sequence}});
-  const int default_size = c.task.kind == TaskKind::sinusoid ? 1 : 4;
-  c.task.P = static_cast<int>(task.integer("P", default_size, 1, 4096));
-  c.task.D = static_cast<int>(task.integer("D", default_size, 1, 1 << 20));
-  c.task.lam = task.real("lam", 1.0, 0.0, false);
-  c.task.seed = static_cast<std::uint64_t>(task.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
-  if (task.has("supervised")) {
-    const YAML::Node s = task.get("supervised");
-    const std::string expect = "last, all, or a non-empty list of time steps in [0, " +
-                               std::to_string(c.model.T - 1) + "]";
-    if (s.IsScalar() && s.Scalar() == "last") {
-      c.task.supervised.mode = Supervision::Mode::last;
-    } else if (s.IsScalar() && s.Scalar() == "all") {
-      c.task.supervised.mode = Supervision::Mode::all;
-    } else if (s.IsSequence() && s.size() > 0) {
-      c.task.supervised.mode = Supervision::Mode::list;
-      for (const auto& item : s) {
-        int t = -1;
-        try {
-          t = item.as<int>();
-        } catch (const YAML::Exception&) {
-          fail("task.supervised", expect, s);
+      const std::string section = entry.first.Scalar();
+      if (std::find(sections.begin(), sections.end(), section) == sections.end())
+        throw ConfigError("unknown key " + section + " (allowed: model, task, theory, sgld)");
+      if (entry.second.IsNull())
+        throw ConfigError(section + " has no value (null); omit the section or give a map of keys");
+      if (!entry.second.IsMap()) throw ConfigError(section + " must be a map of keys, got " + describe(entry.second));
+      for (const auto& item : entry.second) {
+        const std::string key = section + "." + item.first.Scalar();
+        if (find_config_key(key) == nullptr) {
+          std::string allowed;
+          for (const auto& rule : rules())
+            if (section_of(rule.info.key) == section) {
+              if (!allowed.empty()) allowed.append(", ");
+              allowed.append(name_of(rule.info.key));
+            }
+          throw ConfigError("unknown key " + key + " (allowed: " + allowed + ")");
         }
-        if (t < 0 || t >= c.model.T) fail("task.supervised", expect, s);
-        c.task.supervised.times.push_back(t);
+        if (item.second.IsNull()) throw ConfigError(key + " has no value (null); omit the key for its default");
       }
-    } else {
-      fail("task.supervised", expect, s);
     }
+  // Table order: a key's default may depend on keys above it (task.P on task.kind, ...).
+  PointConfig c;
+  for (const auto& rule : rules()) {
+    const std::string section(section_of(rule.info.key)), name(name_of(rule.info.key));
+    const bool given = root && root.IsMap() && contains(root, section) && contains(root[section], name);
+    const YAML::Node node = given ? root[section][name] : YAML::Load(rule.default_value(c));
+    rule.assign(c, validate(rule, node));
   }
+  if (c.sgld.burn_in >= c.sgld.steps)
+    throw ConfigError("sgld.burn_in must be an integer <= " + std::to_string(c.sgld.steps - 1) +
+                      " (sgld.steps - 1), got " + std::to_string(c.sgld.burn_in));
   if (c.task.kind == TaskKind::endpoint_classification) {
     if (c.task.D < c.task.P)
       throw ConfigError("task.D must be >= task.P for endpoint_classification (orthogonal inputs), got D=" +
@@ -284,36 +408,36 @@ PointConfig parse_point_config(const YAML::Node& root) {
   if (c.task.kind == TaskKind::sinusoid && (c.task.P != 1 || c.task.D != 1))
     throw ConfigError("task.P and task.D must be 1 for sinusoid, got P=" + std::to_string(c.task.P) +
                       ", D=" + std::to_string(c.task.D));
-
-  const Section theory(root, "theory", {"enabled", "branch", "tolerance", "max_iterations", "samples",
-                                        "seed", "landau"});
-  c.theory_enabled = theory.boolean("enabled", true);
-  c.theory.branch = theory.choice<BranchChoice>(
-      "branch", BranchChoice::automatic,
-      {{"auto", BranchChoice::automatic}, {"symmetric", BranchChoice::symmetric}, {"broken", BranchChoice::broken}});
-  c.theory.tolerance = theory.real("tolerance", 1e-12, 0.0, true, 1.0);
-  const int default_iterations = c.model.activation == Activation::linear ? 400 : 200;
-  c.theory.max_iterations = static_cast<int>(theory.integer("max_iterations", default_iterations, 1, 10000000));
-  c.theory.samples = static_cast<int>(theory.integer("samples", 4000, 40, 100000000));
-  c.theory.seed = static_cast<std::uint64_t>(theory.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
-  c.theory.landau = theory.boolean("landau", false);
   if (c.theory.landau && (c.model.activation != Activation::linear ||
                           c.model.architecture != Architecture::rnn || c.model.T < 2))
     throw ConfigError("theory.landau needs model.activation linear, model.architecture rnn and model.T >= 2");
-
-  const Section sgld(root, "sgld", {"enabled", "replicas", "steps", "burn_in", "thin", "eta", "seed",
-                                    "precision", "record_trace"});
-  c.sgld.enabled = sgld.boolean("enabled", false);
-  c.sgld.replicas = static_cast<int>(sgld.integer("replicas", 4, 1, 1 << 20));
-  c.sgld.steps = sgld.integer("steps", 20000, 1, std::numeric_limits<long long>::max());
-  c.sgld.burn_in = sgld.integer("burn_in", std::min<long long>(5000, c.sgld.steps / 4), 0, c.sgld.steps - 1);
-  c.sgld.thin = static_cast<int>(sgld.integer("thin", 10, 1, kMaxInt));
-  c.sgld.eta = sgld.real("eta", 0.002, 0.0, true, 1.0);
-  c.sgld.seed = static_cast<std::uint64_t>(sgld.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
-  c.sgld.precision = sgld.choice<Precision>("precision", Precision::float64,
-                                            {{"float64", Precision::float64}, {"float32", Precision::float32}});
-  c.sgld.record_trace = sgld.boolean("record_trace", false);
   return c;
+}
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = [] {
+    std::vector<ConfigKey> out;
+    for (const auto& rule : rules()) out.push_back(rule.info);
+    return out;
+  }();
+  return keys;
+}
+
+const ConfigKey* find_config_key(std::string_view key) {
+  for (const auto& k : config_keys())
+    if (k.key == key) return &k;
+  return nullptr;
+}
+
+std::string to_string(ConfigType type) {
+  switch (type) {
+    case ConfigType::integer: return "integer";
+    case ConfigType::real: return "number";
+    case ConfigType::boolean: return "boolean";
+    case ConfigType::choice: return "choice";
+    case ConfigType::times: return "time steps";
+  }
+  return "unknown";
 }
 
 PointConfig load_point_config(const std::string& path, const std::vector<std::string>& overrides) {
@@ -329,20 +453,9 @@ PointConfig load_point_config(const std::string& path, const std::vector<std::st
 Dataset make_dataset(const PointConfig& config) { return make_dataset(config.task, config.model.T); }
 
 nlohmann::json to_json(const PointConfig& c) {
-  nlohmann::json j;
-  j["model"] = {{"architecture", to_string(c.model.architecture)},
-                {"activation", to_string(c.model.activation)},
-                {"T", c.model.T}, {"N", c.model.N}, {"w", c.model.w}, {"u", c.model.u},
-                {"v", c.model.v}, {"kappa", c.model.kappa}};
-  j["task"] = {{"kind", to_string(c.task.kind)}, {"P", c.task.P}, {"D", c.task.D}, {"lam", c.task.lam},
-               {"supervised", resolve_supervised_times(c.task, c.model.T)}, {"seed", c.task.seed}};
-  j["theory"] = {{"enabled", c.theory_enabled}, {"branch", to_string(c.theory.branch)},
-                 {"tolerance", c.theory.tolerance}, {"max_iterations", c.theory.max_iterations},
-                 {"samples", c.theory.samples}, {"seed", c.theory.seed}, {"landau", c.theory.landau}};
-  j["sgld"] = {{"enabled", c.sgld.enabled}, {"replicas", c.sgld.replicas}, {"steps", c.sgld.steps},
-               {"burn_in", c.sgld.burn_in}, {"thin", c.sgld.thin}, {"eta", c.sgld.eta},
-               {"seed", c.sgld.seed}, {"precision", to_string(c.sgld.precision)},
-               {"record_trace", c.sgld.record_trace}};
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& rule : rules())
+    j[std::string(section_of(rule.info.key))][std::string(name_of(rule.info.key))] = rule.read(c);
   return j;
 }
 

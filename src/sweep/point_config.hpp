@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 #include <yaml-cpp/yaml.h>
 
@@ -34,6 +35,21 @@ PointConfig parse_point_config(const YAML::Node& root);
 PointConfig load_point_config(const std::string& path, const std::vector<std::string>& overrides = {});
 YAML::Node load_yaml_file(const std::string& path);
 void apply_override(YAML::Node& root, const std::string& assignment);
+
+// The config key table: every key declared once, with its type, default (or the rule by which it
+// depends on other keys), allowed values and a one-line doc. The parser reads defaults and ranges
+// from it; `kernelsweep keys` prints it; the README's key table is checked against it.
+enum class ConfigType { integer, real, boolean, choice, times };
+struct ConfigKey {
+  std::string_view key;          // section.name, e.g. model.T
+  ConfigType type;
+  std::string_view default_text;  // "4", or "depends on ...: ..." for derived defaults
+  std::string_view allowed;       // "integer in [1, 4096]", "rnn | dnn", ...
+  std::string_view doc;
+};
+const std::vector<ConfigKey>& config_keys();
+const ConfigKey* find_config_key(std::string_view key);
+std::string to_string(ConfigType type);
 
 // The normalized config: every key, with defaults and resolved values.
 nlohmann::json to_json(const PointConfig& config);
