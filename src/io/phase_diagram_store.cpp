@@ -97,11 +97,6 @@ void describe_variable(const h5::File& f, const Field& field) {
 
 }  // namespace
 
-bool is_reserved_name(const std::string& name) {
-  if (name == "points" || name == "runs" || name == "provenance") return true;
-  return find_field(name) != nullptr;
-}
-
 PhaseDiagramStore PhaseDiagramStore::create(const std::string& path, const SweepGrid& grid,
                                             const std::map<std::string, std::string>& provenance) {
   PhaseDiagramStore store(h5::File::create(path));

@@ -66,7 +66,5 @@ class PhaseDiagramStore {
   h5::File file_;
 };
 
-// Names a sweep axis may not take (they are the file's own variables and groups).
-bool is_reserved_name(const std::string& name);
 
 }  // namespace kernelsweep

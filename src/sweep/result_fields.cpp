@@ -276,6 +276,10 @@ const Field* find_field(std::string_view name) {
   return nullptr;
 }
 
+bool is_reserved_result_name(std::string_view name) {
+  return name == "points" || name == "runs" || name == "provenance" || find_field(name) != nullptr;
+}
+
 bool part_present(const Field& field, const PointResult& r) {
   return with_member(field, r, [](const auto&) {});
 }

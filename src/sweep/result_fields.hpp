@@ -51,6 +51,8 @@ struct Field {
 // Every field, in file order: point-level first, then theory, then SGLD.
 const std::vector<Field>& result_fields();
 const Field* find_field(std::string_view name);  // by file name; nullptr if unknown
+// Names a sweep dimension may not take: the file's own variables and groups.
+bool is_reserved_result_name(std::string_view name);
 
 // Typed access to one field of a result. The getters return NaN / kMissingInteger / -1 / empty
 // when the field's part is absent; setters create the part.

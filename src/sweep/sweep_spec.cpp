@@ -1,5 +1,7 @@
 #include "sweep/sweep_spec.hpp"
 
+#include "sweep/result_fields.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -13,10 +15,8 @@ namespace {
 constexpr std::size_t kMaxAxisValues = 10'000'000;
 
 bool is_integer_key(const std::string& key) {
-  static const std::set<std::string> integer_keys = {"model.T", "model.N", "task.P", "task.D", "task.seed",
-                                                     "sgld.replicas", "sgld.steps", "sgld.burn_in", "sgld.thin",
-                                                     "theory.max_iterations", "theory.samples"};
-  return integer_keys.count(key) > 0;
+  const ConfigKey* k = find_config_key(key);
+  return k != nullptr && k->type == ConfigType::integer;
 }
 
 std::string shortest(double x) {
@@ -100,8 +100,13 @@ std::string default_axis_name(const std::string& key) {
   return dot == std::string::npos ? key : key.substr(dot + 1);
 }
 
+constexpr std::size_t kMaxNameLength = 64;
+
 void check_name(const std::string& name, const std::string& key) {
   if (name.empty()) throw ConfigError(key + " must be a non-empty name");
+  if (name.size() > kMaxNameLength)
+    throw ConfigError(key + " must be at most " + std::to_string(kMaxNameLength) + " characters, got " +
+                      std::to_string(name.size()));
   for (const char c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
       throw ConfigError(key + " must contain only letters, digits and _, got '" + name + "'");
@@ -178,6 +183,9 @@ SweepSpec parse_sweep_spec(const YAML::Node& root, const std::string& source) {
       if (!keys.insert(axis.key).second) throw ConfigError(label + ": axis key appears twice");
       axis.name = a["name"] ? a["name"].Scalar() : default_axis_name(axis.key);
       check_name(axis.name, where + ".name");
+      if (is_reserved_result_name(axis.name))
+        throw ConfigError(label + ": dimension name '" + axis.name +
+                          "' is a variable or group of the results file; set " + where + ".name to another name");
       if (!names.insert(axis.name).second)
         throw ConfigError(label + ": dimension name '" + axis.name + "' is used twice; set " + where + ".name");
       if (a["values"]) {
@@ -273,7 +281,16 @@ SweepSpec load_sweep_spec(const std::string& path, const std::vector<std::string
       throw ConfigError(path + ": " + e.what());
     }
   }
-  return parse_sweep_spec(root, path);
+  SweepSpec spec = parse_sweep_spec(root, path);
+  // An axis sets its key at every point: a --set of the same key under base would be ignored.
+  for (const auto& o : overrides) {
+    const std::string key = o.substr(0, o.find('='));
+    for (const auto& axis : spec.axes)
+      if (key == "base." + axis.key || ("base." + axis.key).rfind(key + ".", 0) == 0)
+        throw ConfigError(path + ": --set " + key + " is overridden by the sweep axis '" + axis.name + "' (" +
+                          axis.key + "); change the axis instead");
+  }
+  return spec;
 }
 
 SweepSpec sweep_spec_from_normalized(const std::string& normalized_yaml, const std::string& source) {

@@ -2,7 +2,11 @@
 // results survive their byte encodings bit for bit.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 
 #include "sweep/point_runner.hpp"
 #include "sweep/sweep_grid.hpp"
@@ -20,6 +24,11 @@ std::string error_of(const std::string& text) {
     return e.what();
   }
   return "no error";
+}
+
+void expect_error(const std::string& text, const std::string& part) {
+  const std::string message = error_of(text);
+  EXPECT_NE(message.find(part), std::string::npos) << message;
 }
 
 const char* kAxes = "axes: [{key: task.lam, values: [0.5, 1.0]}]\n";
@@ -118,4 +127,48 @@ TEST(PointRunner, TheoryTaskMatchesAcrossCallsAndFailuresBecomeMessages) {
   EXPECT_GT(a.theory->q, 0.1);  // lam = 1.5 > lambda_c = 0.81: broken branch
   const TaskResult bad = run_task(grid, {99, true, 0, 0, 0}, 0);  // no such point
   EXPECT_FALSE(bad.error.empty());
+}
+
+// Reference values printed by numpy 1.24.2: numpy.linspace, and for the logarithmic axes
+// numpy.linspace(log10 start, log10 stop) raised by math.pow (libm) with exact endpoints. The file's
+// coordinates must equal them bit for bit so xarray's sel(lam=value) works. (numpy.geomspace itself
+// uses numpy's power, which on AVX-512 machines is SVML's and can differ by one ulp: see README.)
+TEST(SweepSpec, SpacedValuesAreNumpysOwn) {
+  const SweepSpec s = parse(
+      "name: a\naxes: [{key: task.lam, linspace: {start: 0.2, stop: 2.0, num: 10}},"
+      " {key: model.kappa, logspace: {start: 0.01, stop: 100, num: 7}},"
+      " {key: model.w, logspace: {start: 0.3, stop: 7, num: 5}}, {key: model.u, linspace: {start: 0.1, stop: 0.9, num: 7}}]");
+  const std::vector<std::vector<double>> numpy = {
+      {0.2, 0.4, 0.6000000000000001, 0.8, 1.0, 1.2, 1.4000000000000001, 1.6, 1.8, 2.0},
+      {0.01, 0.046415888336127774, 0.21544346900318834, 1.0, 4.6415888336127775, 21.54434690031882, 100.0},
+      {0.3, 0.6593491505914625, 1.4491376746189435, 3.1849589828336256, 7.0},
+      {0.1, 0.23333333333333334, 0.3666666666666667, 0.5, 0.6333333333333333, 0.7666666666666666, 0.9}};
+  for (std::size_t a = 0; a < numpy.size(); ++a) {
+    ASSERT_EQ(s.axes[a].values.size(), numpy[a].size());
+    for (std::size_t k = 0; k < numpy[a].size(); ++k)
+      EXPECT_EQ(std::stod(s.axes[a].values[k].Scalar()), numpy[a][k]) << s.axes[a].key << "[" << k << "]";
+  }
+}
+
+TEST(SweepSpec, NamesTheFileUsesAndOverlongNamesAreRefusedBeforeAnythingExists) {
+  for (const char* reserved : {"status", "theory_q", "points", "runs", "wall_time", "message", "provenance"})
+    expect_error("name: a\naxes: [{key: task.lam, name: " + std::string(reserved) + ", values: [1]}]",
+                 "is a variable or group of the results file");
+  expect_error("name: " + std::string(100000, 'x') + "\naxes: [{key: task.lam, values: [1]}]",
+               "name must be at most 64 characters");
+}
+
+TEST(SweepSpec, SetOfAKeyThatAnAxisSweepsIsAnErrorNamingTheAxis) {
+  const auto dir = std::filesystem::temp_directory_path() / ("ks-set-axis-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "s.yaml").string();
+  std::ofstream(path) << "name: a\naxes: [{key: task.lam, values: [0.5, 1]}]\n";
+  try {
+    load_sweep_spec(path, {"base.task.lam=0.7"});
+    FAIL() << "--set of an axis key was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("overridden by the sweep axis 'lam'"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(load_sweep_spec(path, {"base.task.P=2"}));
+  std::filesystem::remove_all(dir);
 }
