@@ -86,7 +86,9 @@ expect "fallback label: the variable name" grep -q ">theory_q<" curves.svg
 # lambda_c marker where stored.
 expect "lambda_c marker" grep -q "lambda_c = 0.8125" labels.svg
 # Overlay: the files' labels in the legend, both sweep names in the title.
-expect "overlay legend labels" bash -c 'grep -q "theory: theory" overlay.svg && grep -q "SGLD: SGLD" overlay.svg'
+expect "overlay legend labels" bash -c 'grep -q ">theory<" overlay.svg && grep -q "SGLD (± s.e.)" overlay.svg'
+# The theory line of the overlay is the dense file's only: one theory legend entry.
+expect "one theory line in the overlay" [ "$(grep -c ">theory<" overlay.svg)" -eq 1 ]
 expect "overlay title" grep -q "plot_dense + plot_test" overlay.svg
 # Kernels: theory and SGLD, H and C; spectrum: the stored eigenvalues, the bulk circle.
 expect "four kernel panels" bash -c 'for t in "theory H" "SGLD H" "theory C" "SGLD C"; do grep -q ">$t<" kernels.svg || exit 1; done'
