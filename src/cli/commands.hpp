@@ -41,5 +41,6 @@ int run_bench(const Arguments& argv);
 int run_run(const Arguments& argv);
 int run_status(const Arguments& argv);
 int run_export(const Arguments& argv);
+int run_plan(const Arguments& argv);
 
 }  // namespace kernelsweep::cli
