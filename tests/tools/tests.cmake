@@ -19,7 +19,7 @@ kernelsweep_test(tools_isa_dispatch_test ${CMAKE_CURRENT_SOURCE_DIR}/tools/isa_d
 
 # tools/plot: every figure type rendered from small real files (needs python3-matplotlib, -h5py).
 add_test(NAME tools_plot COMMAND ${KERNELSWEEP_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/tools/plot_test.sh $<TARGET_FILE:kernelsweep>)
-set_tests_properties(tools_plot PROPERTIES LABELS "tools" TIMEOUT 180)
+set_tests_properties(tools_plot PROPERTIES LABELS "tools" TIMEOUT 400)
 
 # cmake --install into a temporary prefix, then the installed files are used.
 add_test(NAME tools_install COMMAND ${KERNELSWEEP_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/tools/install_test.sh
