@@ -338,6 +338,23 @@ if [ -n "$real_kernelsweep" ]; then
   expect "and estimates core-hours" grep -q "core-hours" "$work/err"
   t=$(sed -n 's/^#SBATCH --time=//p' <<<"$r")
   expect "suggested --time of a sub-second sweep: minutes (warning + start-up), got $t" bash -c '[[ "$1" =~ ^00:0[0-9]:00$ ]]' _ "$t"
+  # The job templates' test of the outcome: status --exit-code of a complete sweep is 0; an
+  # unreadable file is bad input (2).
+  (cd "$work" && OMP_NUM_THREADS=1 "$real_kernelsweep" run "$good" --out "$work/done.h5" >/dev/null 2>&1)
+  "$real_kernelsweep" status "$work/done.h5" --exit-code >/dev/null; rc=$?
+  expect "status --exit-code of a complete sweep: 0 (got $rc)" [ "$rc" -eq 0 ]
+  # Pending: a run of 40 SGLD points interrupted by SIGINT after a second (exit 75).
+  printf 'name: slow\nbase: {model: {N: 32, T: 2}, task: {P: 2, D: 2}, sgld: {enabled: true, replicas: 2, steps: 3000, burn_in: 500}}\naxes:\n  - {key: task.lam, linspace: {start: 0.1, stop: 2, num: 40}}\n' >"$work/slow.yaml"
+  OMP_NUM_THREADS=1 "$real_kernelsweep" run "$work/slow.yaml" --out "$work/slow.h5" --grace 1 >/dev/null 2>&1 &
+  pid=$!
+  sleep 1.5
+  kill -INT "$pid"
+  wait "$pid"; rc=$?
+  expect "interrupted run exits 75 (got $rc)" [ "$rc" -eq 75 ]
+  "$real_kernelsweep" status "$work/slow.h5" --exit-code >/dev/null; rc=$?
+  expect "status --exit-code of an interrupted sweep: 75 (got $rc)" [ "$rc" -eq 75 ]
+  "$real_kernelsweep" status "$work/missing.h5" --exit-code >/dev/null 2>&1; rc=$?
+  expect "status --exit-code of a missing file: 2 (got $rc)" [ "$rc" -eq 2 ]
 else
   echo "submit_dry_run_test: no kernelsweep given; validation checks not run" >&2
 fi
