@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch anchor for `kernelsweep bench sgld`: the same SGLD step (THEORY.md section 4) written
+"""PyTorch anchor for `kernelsweep bench sgld`: the same SGLD step (docs/theory.md section 4) written
 with autograd. Linear RNN (shared W, U, a) or DNN (per-layer), endpoint task (x_p = sqrt(D) e_p at
 t = 0, targets +-lam at t = T-1), standardized coordinates, split Ornstein-Uhlenbeck update.
 

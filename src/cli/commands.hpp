@@ -43,5 +43,6 @@ int run_status(const Arguments& argv);
 int run_export(const Arguments& argv);
 int run_keys(const Arguments& argv);
 int run_fields(const Arguments& argv);
+int run_plan(const Arguments& argv);
 
 }  // namespace kernelsweep::cli

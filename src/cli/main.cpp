@@ -22,47 +22,13 @@ const char* kUsage =
     "  export diagram.h5 --format csv|json [--arrays] [--out F]  one row per grid point\n"
     "  keys [--json | --markdown]                         every config key: default, allowed values, doc\n"
     "  fields [--json | --markdown]                       every output quantity: names, units, shape\n"
+    "  plan SWEEP.yaml [--ranks R --cpus-per-task c]      check a sweep, count and cost it\n"
     "  bench sgld [--arch rnn|dnn --N n --T t --P p --steps s --precision p] [--json]\n"
     "                                                     SGLD steps/second (OMP_NUM_THREADS)\n"
     "  --version                                          version and git commit\n";
 
 }  // namespace
 
-namespace kernelsweep::cli {
-
-po::options_description config_options(ConfigArguments& args) {
-  po::options_description options("options");
-  options.add_options()
-      ("help,h", "show this help")
-      ("config", po::value(&args.config_path), "config file (YAML)")
-      ("set", po::value(&args.overrides)->composing(), "override a key: --set model.T=8")
-      ("json", po::bool_switch(&args.json), "print one JSON object on stdout");
-  return options;
-}
-
-po::variables_map parse_command_line(const Arguments& argv, const po::options_description& options,
-                                     const std::string& positional, const std::string& usage) {
-  po::positional_options_description positionals;
-  positionals.add(positional.c_str(), 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argv).options(options).positional(positionals).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << usage << options;
-    std::exit(kExitOk);
-  }
-  return vm;
-}
-
-po::variables_map parse_config_command(const Arguments& argv, const po::options_description& options,
-                                       const std::string& command) {
-  const po::variables_map vm = parse_command_line(
-      argv, options, "config", "usage: kernelsweep " + command + " CONFIG.yaml [options]\n");
-  if (!vm.count("config")) throw po::error(command + " needs a config file (YAML)");
-  return vm;
-}
-
-}  // namespace kernelsweep::cli
 
 int main(int argc, char** argv) {
   using namespace kernelsweep::cli;
@@ -84,6 +50,7 @@ int main(int argc, char** argv) {
       {"export", run_export},
       {"keys", run_keys},
       {"fields", run_fields},
+      {"plan", run_plan},
   };
   const auto command = commands.find(args[0]);
   if (command == commands.end()) {

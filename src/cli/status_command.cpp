@@ -13,13 +13,15 @@ namespace kernelsweep::cli {
 
 int run_status(const Arguments& argv) {
   std::string path;
-  bool json = false;
+  bool json = false, exit_code = false;
   std::size_t limit = 20;
   po::options_description options("options");
   options.add_options()("help,h", "show this help")("file", po::value(&path), "results file (HDF5)")
       ("json", po::bool_switch(&json), "print one JSON object on stdout")
-      ("failures", po::value(&limit)->default_value(20), "how many failures to list (text output)");
-  parse_command_line(argv, options, "file", "usage: kernelsweep status diagram.h5 [--json]\n");
+      ("failures", po::value(&limit)->default_value(20), "how many failures to list (text output)")
+      ("exit-code", po::bool_switch(&exit_code),
+       "exit 0 if complete, 1 if complete with failed / not_converged points, 75 if points are pending");
+  parse_command_line(argv, options, "file", "usage: kernelsweep status diagram.h5 [--json] [--exit-code]\n");
   if (path.empty()) throw po::error("status needs a results file");
   const DiagramSnapshot s = read_snapshot(path, false);
   if (!s.file_readable && !s.journal_present) {
@@ -54,9 +56,16 @@ int run_status(const Arguments& argv) {
                               {"counts", counts}, {"complete", counts["pending"] == 0},
                               {"failures", failures}, {"runs", runs},
                               {"run_rows", s.runs}, {"slurm_jobs", jobs}, {"attributes", s.attributes}};
+  // --exit-code: the outcome for scripts (the job templates decide whether to run) without
+  // parsing output: 75 pending, 1 complete with failures, 0 complete.
+  int outcome = kExitOk;
+  if (exit_code && counts["pending"] > 0)
+    outcome = kExitInterrupted;
+  else if (exit_code && counts["failed"] + counts["not_converged"] > 0)
+    outcome = kExitFailed;
   if (json) {
     std::cout << out.dump() << "\n";
-    return kExitOk;
+    return outcome;
   }
   std::cout << path << ": sweep " << out["sweep_name"].get<std::string>() << " (hash " << s.sweep_hash << "), "
             << s.status.size() << " points\n";
@@ -74,7 +83,7 @@ int run_status(const Arguments& argv) {
     std::cout << "  point " << f["point"] << " (" << f["coordinates"].get<std::string>() << ") "
               << f["status"].get<std::string>() << ": " << f["message"].get<std::string>() << "\n";
   }
-  return kExitOk;
+  return outcome;
 }
 
 }  // namespace kernelsweep::cli

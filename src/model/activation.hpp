@@ -1,6 +1,6 @@
 #pragma once
 // Activations phi and their first two derivatives, elementwise on Eigen arrays.
-// erf is scaled as erf(sqrt(pi)/2 h) so that phi'(0) = 1 (THEORY.md section 1).
+// erf is scaled as erf(sqrt(pi)/2 h) so that phi'(0) = 1 (docs/theory.md section 1).
 #include <Eigen/Core>
 #include <unsupported/Eigen/SpecialFunctions>
 #include <cmath>

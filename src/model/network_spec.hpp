@@ -1,5 +1,5 @@
 #pragma once
-// The network of THEORY.md section 1: architecture (weight sharing or not), activation, depth T,
+// The network of docs/theory.md section 1: architecture (weight sharing or not), activation, depth T,
 // width N and the prior variances w, u, v and likelihood variance kappa (per 1/N).
 #include <string>
 

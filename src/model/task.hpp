@@ -1,5 +1,5 @@
 #pragma once
-// Tasks of THEORY.md section 2: inputs x_p^t, targets y = lam * yhat and the supervised time steps.
+// Tasks of docs/theory.md section 2: inputs x_p^t, targets y = lam * yhat and the supervised time steps.
 // Index convention everywhere: mu = t * P + p, M = T * P.
 #include <Eigen/Core>
 #include <cstdint>

@@ -37,29 +37,20 @@ class NormalBatchGenerator {
     key_ = {{static_cast<std::uint32_t>(block[0]), static_cast<std::uint32_t>(block[0] >> 32)}};
   }
 
-  // Writes the normals of elements [first, first + count) of (draw, stream) to out.
+  // Writes the normals of elements [first, first + count) of (draw, stream) to out (Scalar float
+  // or double).
   template <typename Scalar>
   void fill(Scalar* out, std::uint64_t first, std::uint64_t count, std::uint64_t draw,
-            std::uint32_t stream) const {
-    if (count == 0) return;
-    const std::uint64_t last = first + count;  // exclusive
-    alignas(64) float batch[kBatch];
-    for (std::uint64_t b = first / kBatch; b * kBatch < last; ++b) {
-      const std::uint64_t begin = b * kBatch;
-      generate_batch(b, draw, stream, batch);
-      const std::uint64_t lo = std::max(begin, first), hi = std::min(begin + kBatch, last);
-      for (std::uint64_t e = lo; e < hi; ++e)
-        out[e - first] = static_cast<Scalar>(batch[e - begin]);
-    }
-  }
+            std::uint32_t stream) const;
 
   // Writes the 64 normals of batch `batch_index` of (draw, stream) to out.
   void generate_batch(std::uint64_t batch_index, std::uint64_t draw, std::uint32_t stream,
                       float* out) const;
 
   // The Philox4x32-10 output words of batch `batch_index`: words[w][g] is word w of the block with
-  // counter (16 b + g, draw_lo, draw_hi, stream). Vectorized by hand where AVX-512 is available;
-  // public so that the tests can check it against Random123's scalar Philox4x32.
+  // counter (16 b + g, draw_lo, draw_hi, stream). Vectorized by hand in the AVX-512 variant
+  // (random/cpu_dispatch.hpp); public so that the tests can check it against Random123's scalar
+  // Philox4x32.
   void philox_words(std::uint64_t batch_index, std::uint64_t draw, std::uint32_t stream,
                     std::uint32_t (&words)[4][16]) const;
 
@@ -71,5 +62,12 @@ class NormalBatchGenerator {
  private:
   Philox::key_type key_{};
 };
+
+template <>
+void NormalBatchGenerator::fill<float>(float*, std::uint64_t, std::uint64_t, std::uint64_t,
+                                       std::uint32_t) const;
+template <>
+void NormalBatchGenerator::fill<double>(double*, std::uint64_t, std::uint64_t, std::uint64_t,
+                                        std::uint32_t) const;
 
 }  // namespace kernelsweep

@@ -1,9 +1,9 @@
 #pragma once
-// A finite-width RNN or DNN (THEORY.md section 1) in standardized coordinates,
+// A finite-width RNN or DNN (docs/theory.md section 1) in standardized coordinates,
 //   W = sqrt(w/N) W_hat, U = sqrt(u/D) U_hat, a = sqrt(v) a_hat   (every hat entry N(0,1) a
 //   priori),
 // with its forward pass, the likelihood term L = N/(2 kappa) sum_S (y - f)^2, backpropagation
-// through time, and the split Ornstein-Uhlenbeck Langevin step of THEORY.md section 4.
+// through time, and the split Ornstein-Uhlenbeck Langevin step of docs/theory.md section 4.
 // RNN: one W_hat, U_hat, a_hat shared by all t. DNN: W_hat^(t) for t = 1..T-1 (stored at t-1),
 // U_hat^(t) and a_hat^(t) for t = 0..T-1.
 #include <cstdint>

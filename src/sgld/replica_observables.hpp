@@ -1,5 +1,5 @@
 #pragma once
-// What one SGLD replica measures (THEORY.md section 4): running time averages of the empirical
+// What one SGLD replica measures (docs/theory.md section 4): running time averages of the empirical
 // kernels H = (1/N) h h^T and C = (1/N) phi phi^T over all mu = (t, p), of the outputs f and of
 // the order parameter q; and the spectrum of the recurrent matrices.
 #include <Eigen/Core>

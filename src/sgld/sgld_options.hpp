@@ -1,5 +1,5 @@
 #pragma once
-// Options of the SGLD replicas of a grid point (THEORY.md section 4), the `sgld` config section.
+// Options of the SGLD replicas of a grid point (docs/theory.md section 4), the `sgld` config section.
 #include <cstdint>
 #include <string>
 

@@ -1,4 +1,4 @@
-// Runs SGLD replicas (THEORY.md section 4) and summarizes them across replicas.
+// Runs SGLD replicas (docs/theory.md section 4) and summarizes them across replicas.
 #include "sgld/sgld_runner.hpp"
 
 #include <algorithm>

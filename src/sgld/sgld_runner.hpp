@@ -1,5 +1,5 @@
 #pragma once
-// SGLD replicas of finite-width networks (THEORY.md section 4): one replica at a time (so a sweep
+// SGLD replicas of finite-width networks (docs/theory.md section 4): one replica at a time (so a sweep
 // can split a point's replicas into separate tasks), and the summary over replicas.
 // Every replica's random streams are keyed by (sgld.seed, point_index, replica).
 #include <Eigen/Core>

@@ -263,7 +263,10 @@ Value validate(const KeyRule& rule, const YAML::Node& n) {
       fail(key, "true or false", n);
     case ConfigType::choice: {
       std::string expect = "one of";
-      for (std::size_t i = 0; i < rule.choices.size(); ++i) expect += (i ? "|" : " ") + std::string(rule.choices[i]);
+      for (std::size_t i = 0; i < rule.choices.size(); ++i) {
+        expect.append(i ? "|" : " ");
+        expect.append(rule.choices[i]);
+      }
       if (!n.IsScalar()) fail(key, expect, n);
       const auto it = std::find(rule.choices.begin(), rule.choices.end(), n.Scalar());
       if (it == rule.choices.end()) fail(key, expect, n);

@@ -1,6 +1,6 @@
 #pragma once
 // lambda_c: bisection in the signal strength on the stability of the symmetric branch
-// (THEORY.md 3.2: the largest odd-sector eigenvalue of the fixed-point map's Jacobian crosses 1).
+// (docs/theory.md 3.2: the largest odd-sector eigenvalue of the fixed-point map's Jacobian crosses 1).
 #include <string>
 
 #include "theory/saddle_point.hpp"

@@ -1,6 +1,6 @@
 #pragma once
 // Many independent elliptical slice sampling chains (Murray, Adams & MacKay 2010) for the erf
-// single-site posterior p(h) ∝ N(h; 0, K) exp(beta/2 phi(h)^T C_hat phi(h)) of THEORY.md 3.3, and
+// single-site posterior p(h) ∝ N(h; 0, K) exp(beta/2 phi(h)^T C_hat phi(h)) of docs/theory.md 3.3, and
 // the Monte-Carlo moments the saddle point needs (C, H, the integration-by-parts G, <V>) with
 // batch-means standard errors across chains.
 #include <Eigen/Core>

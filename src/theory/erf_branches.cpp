@@ -1,4 +1,4 @@
-// Branches of the erf theory (THEORY.md 3.3): stochastic-approximation fixed point on (C, C_hat)
+// Branches of the erf theory (docs/theory.md 3.3): stochastic-approximation fixed point on (C, C_hat)
 // with single-site moments from elliptical slice sampling, G first from K^{-1} H K^{-1} - K^{-1} and
 // then by integration by parts, Robbins-Monro averaging at the end, and the free energy with
 // log Z by thermodynamic integration over the tilt strength.

@@ -1,5 +1,5 @@
 #pragma once
-// The linear maps of THEORY.md section 3 for one (network, dataset): the input kernel X, the time
+// The linear maps of docs/theory.md section 3 for one (network, dataset): the input kernel X, the time
 // shifts Sh and Sh^T, the prior covariance K(C) = w Sh(C) + u X, the readout r (RNN: one joint
 // readout; DNN: one per supervised layer) with the tilt v E r r^T E^T it adds to C_hat, and the
 // order parameter q. Kernels are M x M with mu = t * P + p.

@@ -1,4 +1,4 @@
-// Branches of the linear theory (THEORY.md 3.1-3.2): the symmetric branch from the prior kernel with
+// Branches of the linear theory (docs/theory.md 3.1-3.2): the symmetric branch from the prior kernel with
 // adaptive continuation in the signal amplitude; the broken branch as the minimum of F(C) next to the
 // symmetric saddle, with two fallbacks (continuation in q by constrained solves; finding it at
 // another signal and following it in lam); the Landau curve by constrained solves.
@@ -238,7 +238,7 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
         return finish(r, 0, "minimum of F(C) next to the symmetric saddle");
       if (r.converged) {
         // A minimum with q = 0 (e.g. at T = 8 a period-4 state: odd lags 0, alternating even lags)
-        // is not the broken branch of THEORY.md 3.2, but it says the symmetric branch is no answer.
+        // is not the broken branch of docs/theory.md 3.2, but it says the symmetric branch is no answer.
         const LinearEvaluation e = evaluate_linear(s, r.C, 1.0);
         const int P = s.P();
         std::ostringstream msg;

@@ -1,5 +1,5 @@
 #pragma once
-// Linear-phi kernel theory (THEORY.md 3.1): the fixed-point map C -> (K^{-1} - C_hat)^{-1}, its
+// Linear-phi kernel theory (docs/theory.md 3.1): the fixed-point map C -> (K^{-1} - C_hat)^{-1}, its
 // analytic derivative, Anderson-accelerated damped iteration, Newton on the residual
 // R(C) = K^{-1} - C_hat - eps B - C^{-1} (optionally with the constraint q(C) = q0 and eps unknown,
 // the constrained solve behind the Landau curve), the free energy and the stability of a fixed point.

@@ -1,5 +1,5 @@
 #pragma once
-// The kernel-theory saddle point of one grid point (THEORY.md section 3), Ceres-style:
+// The kernel-theory saddle point of one grid point (docs/theory.md section 3), Ceres-style:
 //   TheorySummary summary;  solve_saddle_point(options, problem, &summary);  summary.report();
 // Solves the symmetric branch and, where the W -> -W symmetry allows it, the broken branch;
 // selects by free energy (or as asked), and optionally computes the Landau curve F(q).

@@ -1,4 +1,4 @@
-# SGLD replicas (THEORY.md section 4).
+# SGLD replicas (docs/theory.md section 4).
 find_package(OpenMP REQUIRED)
 kernelsweep_test(sgld_normal_batch_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/normal_batch_test.cpp)
 kernelsweep_test(sgld_gradient_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/gradient_test.cpp)

@@ -5,8 +5,13 @@
 # run outside SLURM with stub srun/mpirun/scontrol and a stub kernelsweep, to check its logic:
 # fresh run vs --resume, requeue on exit 75 up to --max-requeue, "already complete" exits at once,
 # and the batch shell forwarding the warning signal to mpirun.
-# Needs no SLURM.
+# Then: the sweep is validated by the real binary first (bad sweeps: exit 2, one line, nothing
+# written), the plan's estimate and suggested --time, --cpus-per-task / OMP_NUM_THREADS, a cluster
+# profile, and the warning when the request cannot fit a node.
+# Needs no SLURM. Argument: the kernelsweep executable (for the validation checks; skipped
+# without it).
 set -uo pipefail
+real_kernelsweep=${1:-}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 submit="$repo/tools/submit"
 work=$(mktemp -d)
@@ -25,10 +30,29 @@ out="$dir/phase diagram.h5"
 echo "name: test" >"$sweep"
 bin="$dir/bin dir/kernelsweep"
 mkdir -p "$(dirname "$bin")"
-printf '#!/bin/sh\nexit 0\n' >"$bin"
+# Stub kernelsweep for rendering: `plan` prints a plan (suggesting --time 00:20:00 --chain 2).
+plan_json='{"sweep":"test","hash":"0","points":6,"theory_points":6,"sgld_points":2,"replicas":8,"dimensions":[],"timed":[{"point":0,"coordinates":"lam=1","seconds":2.0}],"estimate":{"ranks":2,"workers":1,"cpus_per_task":1,"compute_seconds":700,"wall_seconds":700,"core_hours":0.19,"longest_point_seconds":300,"suggested_time":"00:20:00","suggested_time_seconds":1200,"suggested_chain":2,"point_fits_job":true}}'
+printf '#!/bin/sh\nif [ "$1" = plan ]; then echo '"'%s'"'; echo "$*" >>"$PLAN_LOG"; fi\nexit 0\n' "$plan_json" >"$bin"
 chmod +x "$bin"
+export PLAN_LOG="$work/plan.log"
+# A profile with the node size, so that no test asks a real sinfo.
+profile="$work/profile"
+echo "cpus_per_node = 2" >"$profile"
+export KERNELSWEEP_PROFILE="$profile"
 
-render() { "$submit" "$@" --dry-run; }
+render() { "$submit" "$@" --dry-run 2>"$work/err"; }  # the plan's summary: in $work/err
+reject() {  # expected-substring args...
+  local want=$1; shift
+  local o e rc
+  o=$("$submit" "$@" 2>"$work/err"); rc=$?
+  e=$(cat "$work/err")
+  if [ "$rc" -ne 2 ]; then fail "exit $rc, not 2, for: $*"; return; fi
+  if [ -n "$o" ]; then fail "stdout not empty for: $*"; return; fi
+  if [ "$(wc -l <<<"$e")" -ne 1 ] || [[ "$e" != "tools/submit: error: "* ]]; then fail "not one error line for: $* -> $e"; return; fi
+  if [[ "$e" != *"$want"* ]]; then fail "error for $* does not mention '$want': $e"; return; fi
+  pass
+}
+
 
 # ---- 1. single node, srun, every option rendered ----
 r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --ntasks 3 --time 01:30:00 --partition short \
@@ -40,6 +64,8 @@ has() { grep -qxF -- "$1" <<<"$r" || { fail "rendered script lacks line: $1"; re
 has "#SBATCH --job-name=ks-phase_diagram"
 has "#SBATCH --nodes=1"
 has "#SBATCH --ntasks=3"
+has "#SBATCH --cpus-per-task=1"
+has "KS_CPUS_PER_TASK=1"
 has "#SBATCH --time=01:30:00"
 has "#SBATCH --partition=short"
 has "#SBATCH --account=proj-42"
@@ -88,6 +114,47 @@ has "KS_LAUNCHER=mpirun"
 has "KS_RUN_OPTIONS=(--grace 100)"
 has "#SBATCH --ntasks=2"
 expect "no chain by default" [ "$(grep -c '^# sbatch' <<<"$r")" -eq 1 ]
+# Default --ntasks: the node's CPUs (profile: 2) / --cpus-per-task.
+r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --time 10)
+has "#SBATCH --ntasks=2"
+r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --time 10 --cpus-per-task 2)
+has "#SBATCH --ntasks=1"
+has "#SBATCH --cpus-per-task=2"
+has "KS_CPUS_PER_TASK=2"
+# Without --time: the plan's suggestion; the plan was asked with the job's ranks and threads.
+: >"$PLAN_LOG"
+r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --ntasks 2 --cpus-per-task 1)
+has "#SBATCH --time=00:20:00"
+expect "plan asked with --ranks 2: $(cat "$PLAN_LOG")" grep -q -- "--ranks 2 --cpus-per-task 1" "$PLAN_LOG"
+expect "estimate printed on stderr: $(cat "$work/err")" grep -q "0.19 core-hours.*suggested --time 00:20:00 --chain 2" "$work/err"
+expect "points and replicas printed" grep -q "6 points, 8 SGLD replicas" "$work/err"
+# A request that cannot fit a node: a warning, the script is still rendered.
+r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --time 10 --ntasks 3)
+has "#SBATCH --ntasks=3"
+expect "warning for 3 tasks on a 2-CPU node: $(cat "$work/err")" grep -q "warning: 3 tasks x 1 CPUs per node exceed the 2 CPUs" "$work/err"
+# A cluster profile: defaults for options, module and setup lines, extra #SBATCH lines; the
+# command line wins over it.
+cat >"$work/cluster" <<'PROFILE'
+# my cluster
+partition = long
+account = proj7
+cpus_per_node = 8
+module = gcc/12 openmpi/4.1
+module = hdf5/1.14
+setup = export HDF5_USE_FILE_LOCKING=FALSE
+sbatch = --qos=normal
+PROFILE
+r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --time 10 --profile "$work/cluster" --account mine)
+has "#SBATCH --partition=long"
+has "#SBATCH --account=mine"
+has "#SBATCH --ntasks=8"
+has "#SBATCH --qos=normal"
+has "module load gcc/12 openmpi/4.1"
+has "module load hdf5/1.14"
+has "export HDF5_USE_FILE_LOCKING=FALSE"
+echo "colour = blue" >"$work/bad-profile"
+reject "unknown key 'colour'" "$sweep" --out "$out" --kernelsweep "$bin" --profile "$work/bad-profile" --dry-run
+
 # Short limits: the warning defaults to half the limit.
 r=$(render "$sweep" --out "$out" --kernelsweep "$bin" --time 4)
 has "#SBATCH --signal=USR1@120"
@@ -105,17 +172,6 @@ body() { sed -n '/^# ---- the job/,$p' "$1"; }
 expect "templates share the job body" diff <(body "$repo/slurm/single-node.sbatch") <(body "$repo/slurm/multi-node.sbatch")
 
 # ---- 4. bad options: exit 2, one line on stderr naming the problem, nothing on stdout ----
-reject() {  # expected-substring args...
-  local want=$1; shift
-  local o e rc
-  o=$("$submit" "$@" 2>"$work/err"); rc=$?
-  e=$(cat "$work/err")
-  if [ "$rc" -ne 2 ]; then fail "exit $rc, not 2, for: $*"; return; fi
-  if [ -n "$o" ]; then fail "stdout not empty for: $*"; return; fi
-  if [ "$(wc -l <<<"$e")" -ne 1 ] || [[ "$e" != "tools/submit: error: "* ]]; then fail "not one error line for: $* -> $e"; return; fi
-  if [[ "$e" != *"$want"* ]]; then fail "error for $* does not mention '$want': $e"; return; fi
-  pass
-}
 base=("$sweep" --out "$out" --kernelsweep "$bin" --dry-run)
 reject "unknown option '--bogus'" "${base[@]}" --bogus
 reject "unknown option '-x'" "${base[@]}" -x
@@ -169,17 +225,21 @@ cat >"$stubs/scontrol" <<'EOF'
 #!/bin/bash
 echo "scontrol $*" >>"$STUB_LOG"
 EOF
-# Stub kernelsweep: `status F --json` says complete iff F contains "complete"; `run` logs its
-# arguments and exits with $STUB_RC, or (STUB_RC=wait) waits for SIGUSR1 and exits 75.
+# Stub kernelsweep: `status F --exit-code` exits 75 (pending) unless F contains "complete", then
+# 1 if F contains "failed", else 0; `run` logs its arguments and its OpenMP settings and exits
+# with $STUB_RC, or (STUB_RC=wait) waits for SIGUSR1 and exits 75; `plan` prints the plan.
+export PLAN_JSON="$plan_json"
 cat >"$bin" <<'EOF'
 #!/bin/bash
+if [ "$1" = plan ]; then echo "$PLAN_JSON"; exit 0; fi
 if [ "$1" = status ]; then
-  if grep -q complete "$2"; then p=0; else p=3; fi
-  if grep -q failed "$2"; then f=2; else f=0; fi
-  echo '{"attributes":{"x":"{\"pending\":0}"},"counts":{"done":5,"failed":'$f',"not_converged":0,"pending":'$p'},"file":"x"}'
+  if [ "$3" != --exit-code ]; then echo "status without --exit-code: $*" >>"$STUB_LOG"; exit 9; fi
+  if ! grep -q complete "$2"; then exit 75; fi
+  if grep -q failed "$2"; then exit 1; fi
   exit 0
 fi
 printf 'run:' >>"$STUB_LOG"; printf ' [%s]' "$@" >>"$STUB_LOG"; echo >>"$STUB_LOG"
+echo "omp=${OMP_NUM_THREADS:-unset} srun_cpus=${SRUN_CPUS_PER_TASK:-unset}" >>"$STUB_LOG"
 if [ "$STUB_RC" = wait ]; then
   trap 'echo "kernelsweep got USR1" >>"$STUB_LOG"; exit 75' USR1
   trap 'echo "kernelsweep got TERM" >>"$STUB_LOG"; exit 75' TERM
@@ -191,7 +251,7 @@ exit "$STUB_RC"
 EOF
 chmod +x "$stubs"/* "$bin"
 export STUB_LOG="$work/stub.log"
-"$submit" "$sweep" --out "$out" --kernelsweep "$bin" --max-requeue 2 --dry-run |
+"$submit" "$sweep" --out "$out" --kernelsweep "$bin" --max-requeue 2 --cpus-per-task 2 --ntasks 1 --dry-run |
   sed -n '/^#!\/bin\/bash$/,/^exit "\$rc"$/p' >"$work/job.sh"
 "$submit" "$sweep" --out "$out" --kernelsweep "$bin" --launcher mpirun --dry-run |
   sed -n '/^#!\/bin\/bash$/,/^exit "\$rc"$/p' >"$work/job-mpirun.sh"
@@ -205,6 +265,7 @@ q() { printf '[%s]' "$@"; }
 job 0 0 "$work/job.sh"; rc=$?
 expect "fresh run: exit 0 (got $rc)" [ "$rc" -eq 0 ]
 expect "fresh run: srun --mpi=pmix" grep -q '^srun --mpi=pmix' "$STUB_LOG"
+expect "fresh run: OMP_NUM_THREADS = SRUN_CPUS_PER_TASK = --cpus-per-task: $(cat "$STUB_LOG")" grep -qxF "omp=2 srun_cpus=2" "$STUB_LOG"
 expect "fresh run: no --resume: $(cat "$STUB_LOG")" grep -qxF "run: [run] $(q "$sweep") [--out] $(q "$out") [--grace] [100]" "$STUB_LOG"
 echo partial >"$out"
 job 1 75 "$work/job.sh"; rc=$?
@@ -259,6 +320,44 @@ wait "$shell"; rc=$?
 expect "SIGTERM to the job: exit 75 passed on (got $rc): $(cat "$work/job.out")" [ "$rc" -eq 75 ]
 expect "SIGTERM to the job: no requeue" bash -c '! grep -q scontrol "$1"' _ "$STUB_LOG"
 expect "SIGTERM to the job: says why" grep -q "interrupted by SIGTERM to the job: not requeueing" "$work/job.out"
+
+# ---- 6. the sweep is validated by the real binary before anything is rendered or queued ----
+if [ -n "$real_kernelsweep" ]; then
+  good="$work/good.yaml"
+  printf 'name: ok\nbase: {model: {T: 2}, task: {P: 2, D: 2}}\naxes:\n  - {key: task.lam, values: [0.5, 1.0, 1.5]}\n' >"$good"
+  printf 'name: bad\naxes:\n  - {key: task.lam, values: [-2]}\n' >"$work/negative.yaml"
+  printf 'name: bad\naxes: []\n' >"$work/no-axes.yaml"
+  real=("--out" "$work/v.h5" --kernelsweep "$real_kernelsweep" --dry-run)
+  reject "the sweep is not valid" "$work/negative.yaml" "${real[@]}"
+  reject "task.lam" "$work/negative.yaml" "${real[@]}"
+  reject "the sweep is not valid" "$work/no-axes.yaml" "${real[@]}"
+  expect "nothing written for a bad sweep" [ ! -e "$work/v.h5.sbatch" ] && [ ! -e "$work/v.h5" ]
+  r=$("$submit" "$good" "${real[@]}" --samples 2 2>"$work/err"); rc=$?
+  expect "a valid sweep renders (exit $rc): $(cat "$work/err")" [ "$rc" -eq 0 ]
+  expect "its plan counts 3 points: $(cat "$work/err")" grep -q "sweep ok: 3 points" "$work/err"
+  expect "and estimates core-hours" grep -q "core-hours" "$work/err"
+  t=$(sed -n 's/^#SBATCH --time=//p' <<<"$r")
+  expect "suggested --time of a sub-second sweep: minutes (warning + start-up), got $t" bash -c '[[ "$1" =~ ^00:0[0-9]:00$ ]]' _ "$t"
+  # The job templates' test of the outcome: status --exit-code of a complete sweep is 0; an
+  # unreadable file is bad input (2).
+  (cd "$work" && OMP_NUM_THREADS=1 "$real_kernelsweep" run "$good" --out "$work/done.h5" >/dev/null 2>&1)
+  "$real_kernelsweep" status "$work/done.h5" --exit-code >/dev/null; rc=$?
+  expect "status --exit-code of a complete sweep: 0 (got $rc)" [ "$rc" -eq 0 ]
+  # Pending: a run of 40 SGLD points interrupted by SIGINT after a second (exit 75).
+  printf 'name: slow\nbase: {model: {N: 32, T: 2}, task: {P: 2, D: 2}, sgld: {enabled: true, replicas: 2, steps: 3000, burn_in: 500}}\naxes:\n  - {key: task.lam, linspace: {start: 0.1, stop: 2, num: 40}}\n' >"$work/slow.yaml"
+  OMP_NUM_THREADS=1 "$real_kernelsweep" run "$work/slow.yaml" --out "$work/slow.h5" --grace 1 >/dev/null 2>&1 &
+  pid=$!
+  sleep 1.5
+  kill -INT "$pid"
+  wait "$pid"; rc=$?
+  expect "interrupted run exits 75 (got $rc)" [ "$rc" -eq 75 ]
+  "$real_kernelsweep" status "$work/slow.h5" --exit-code >/dev/null; rc=$?
+  expect "status --exit-code of an interrupted sweep: 75 (got $rc)" [ "$rc" -eq 75 ]
+  "$real_kernelsweep" status "$work/missing.h5" --exit-code >/dev/null 2>&1; rc=$?
+  expect "status --exit-code of a missing file: 2 (got $rc)" [ "$rc" -eq 2 ]
+else
+  echo "submit_dry_run_test: no kernelsweep given; validation checks not run" >&2
+fi
 
 echo "submit_dry_run_test: $((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -3,7 +3,8 @@
 # reported as skipped, exit 77, only on a machine that cannot). Run alone with `ctest -L slurm`.
 find_program(KERNELSWEEP_BASH bash REQUIRED)
 add_test(NAME slurm_submit_dry_run
-         COMMAND ${KERNELSWEEP_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/slurm/submit_dry_run_test.sh)
+         COMMAND ${KERNELSWEEP_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/slurm/submit_dry_run_test.sh
+                 $<TARGET_FILE:kernelsweep>)
 set_tests_properties(slurm_submit_dry_run PROPERTIES LABELS "slurm" TIMEOUT 120)
 
 add_test(NAME slurm_integration

@@ -1,4 +1,4 @@
-// Erf kernel theory (Monte Carlo, THEORY.md 3.3) against independent facts: the elliptical slice
+// Erf kernel theory (Monte Carlo, docs/theory.md 3.3) against independent facts: the elliptical slice
 // sampler against a Gaussian closed form, the NNGP arcsine kernel at lam = 0, calibrated error
 // bars shrinking ~ 1/sqrt(samples), the two G estimators agreeing, and the linear limit.
 // Fixed seeds; tolerances in units of the reported standard errors.
@@ -71,7 +71,7 @@ TEST(EllipticalSliceSampler, MatchesGaussianClosedForm) {
   EXPECT_LT(mean_square(z), 2.5);
 }
 
-// THEORY.md 5.2: at lam = 0 the erf kernel is the arcsine NNGP kernel, applied recursively.
+// docs/theory.md 5.2: at lam = 0 the erf kernel is the arcsine NNGP kernel, applied recursively.
 TEST(ErfTheory, NoSignalGivesArcsineKernel) {
   const SmallProblem p = small_problem(Activation::erf, 3, 0.0);
   TheoryOptions options;
@@ -108,7 +108,7 @@ TEST(ErfTheory, ErrorBarsShrinkWithSamples) {
 }
 
 // The direct estimator K^{-1} H K^{-1} - K^{-1} and the integration-by-parts estimator
-// <grad^2 V + grad V grad V^T> estimate the same G (THEORY.md 3.3): 8 independent populations,
+// <grad^2 V + grad V grad V^T> estimate the same G (docs/theory.md 3.3): 8 independent populations,
 // the mean difference within 4.5 standard errors of the spread.
 TEST(ErfTheory, DirectAndIntegrationByPartsEstimatorsOfGAgree) {
   const SmallProblem p = small_problem(Activation::erf, 2, 1.0);

@@ -29,7 +29,7 @@ NetworkSpec network(Architecture a, int T) {
   return n;
 }
 
-// THEORY.md 3.3: T=1, P=1 linear: k = u|x|^2/D, c = k / (1 - k v r^2), r = y / (v c + kappa).
+// docs/theory.md 3.1: T=1, P=1 linear: k = u|x|^2/D, c = k / (1 - k v r^2), r = y / (v c + kappa).
 // The root c >= k is found by bisection on c (1 - k v r(c)^2) - k, independently of the solver.
 TEST(LinearTheory, SingleStepClosedForm) {
   for (double lam : {0.3, 1.0, 2.0}) {
@@ -59,7 +59,7 @@ TEST(LinearTheory, SingleStepClosedForm) {
   }
 }
 
-// THEORY.md 5.2: without signal C_hat = 0 and C is the prior kernel C = K(C).
+// docs/theory.md 5.2: without signal C_hat = 0 and C is the prior kernel C = K(C).
 TEST(LinearTheory, NoSignalGivesPriorKernel) {
   for (Architecture a : {Architecture::rnn, Architecture::dnn}) {
     const NetworkSpec n = network(a, 5);
@@ -76,7 +76,7 @@ TEST(LinearTheory, NoSignalGivesPriorKernel) {
   }
 }
 
-// THEORY.md 5.6: the returned kernels satisfy the saddle-point equations, re-evaluated by the
+// docs/theory.md 5.6: the returned kernels satisfy the saddle-point equations, re-evaluated by the
 // reference code, for several architectures, tasks, signals and both branches.
 TEST(LinearTheory, ReturnedKernelsAreStationary) {
   struct Case {
@@ -108,7 +108,7 @@ TEST(LinearTheory, ReturnedKernelsAreStationary) {
       EXPECT_EQ(b.status, Status::done) << b.message;
       EXPECT_LT(b.residual, 1e-10);
       EXPECT_LT(reference::linear_fixed_point_defect(n, d, b.C), 1e-10);
-      // F from the saddle-point formula equals the KL form at the fixed point (THEORY.md 3.1).
+      // F from the saddle-point formula equals the KL form at the fixed point (docs/theory.md 3.1).
       const KernelStructure structure(n, d);
       const LinearEvaluation e = evaluate_linear(structure, b.C, 1.0);
       ASSERT_TRUE(e.ok);
@@ -117,7 +117,7 @@ TEST(LinearTheory, ReturnedKernelsAreStationary) {
   }
 }
 
-// THEORY.md 5.8: DNN outputs vanish at unsupervised layers; RNN outputs there are v C_{mu,S} r.
+// docs/theory.md 5.8: DNN outputs vanish at unsupervised layers; RNN outputs there are v C_{mu,S} r.
 // Supervision of both parities breaks the W -> -W symmetry (with supervision at even steps only,
 // the symmetric branch has no odd-lag kernel and would predict 0 at odd steps, as it should).
 TEST(LinearTheory, PredictionsAtUnsupervisedSteps) {

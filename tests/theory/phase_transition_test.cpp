@@ -1,4 +1,4 @@
-// The symmetry-breaking transition of the linear RNN (THEORY.md 3.2, checks 5.3-5.5): RNN = DNN
+// The symmetry-breaking transition of the linear RNN (docs/theory.md 3.2, checks 5.3-5.5): RNN = DNN
 // below lambda_c, only the RNN breaks above, the broken branch has lower F, q ~ (lam - lam_c)^{1/2},
 // and the Landau curve is a single well below and a double well above.
 #include <gtest/gtest.h>
@@ -105,7 +105,7 @@ TEST(PhaseTransition, StabilityChangesAtCriticalSignal) {
   EXPECT_GT(std::abs(above.branches[1].q), 0.0);
 }
 
-// THEORY.md 5.5 / issue: exponent of q in (lam - lam_c) is 0.5 +- 0.03, and the broken branch
+// docs/theory.md 5.5 / issue: exponent of q in (lam - lam_c) is 0.5 +- 0.03, and the broken branch
 // vanishes where the symmetric branch loses stability (q^2 -> 0 at lam_c).
 TEST(PhaseTransition, SquareRootOnset) {
   const double lambda_c = critical_signal();
@@ -173,7 +173,7 @@ TEST(PhaseTransition, LandauCurveSingleWellBelowDoubleWellAbove) {
 
 // T = 8 has a competing coherent state: at lam ~ 1.13 the descent from the unstable symmetric branch
 // ends in a q = 0 minimum with alternating even-lag correlations (a period-4 oscillation) and lower
-// F. It is not the broken branch of THEORY.md 3.2; the point must be flagged, never "converged".
+// F. It is not the broken branch of docs/theory.md 3.2; the point must be flagged, never "converged".
 TEST(PhaseTransition, UnstableSymmetricBranchWithoutBrokenBranchIsNotConverged) {
   NetworkSpec n = paper_network(Architecture::rnn);
   n.T = 8;

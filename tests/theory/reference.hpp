@@ -1,5 +1,5 @@
 #pragma once
-// Independent reference computations for the theory tests, written from THEORY.md with plain loops
+// Independent reference computations for the theory tests, written from docs/theory.md with plain loops
 // (no code shared with src/theory), so the tests compare against the specification, not the
 // implementation.
 #include <Eigen/Cholesky>
