@@ -9,6 +9,10 @@
 
 namespace kernelsweep {
 
+// Fills summary->states, selected, status and message for a linear problem at signal 1.
+void solve_linear_point(const KernelStructure& s, const TheoryOptions& options,
+                        TheorySummary* summary);
+
 BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOptions& options,
                                       double amplitude = 1.0);
 // nullopt with a reason when the broken branch does not exist (symmetric branch stable) or was not

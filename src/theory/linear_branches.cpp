@@ -1,11 +1,12 @@
-// Branches of the linear theory (THEORY.md 3.1-3.2): the symmetric branch from the prior kernel with
-// adaptive continuation in the signal amplitude; the broken branch as the minimum of F(C) next to the
-// symmetric saddle, with two fallbacks (continuation in q by constrained solves; finding it at
-// another signal and following it in lam); the Landau curve by constrained solves.
+// Branches of the linear theory (THEORY.md 3.1-3.2): the symmetric branch from the prior kernel
+// with adaptive continuation in the signal amplitude; the broken branch as the minimum of F(C) next
+// to the symmetric saddle, with two fallbacks (continuation in q by constrained solves; finding it
+// at another signal and following it in lam); the Landau curve by constrained solves.
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
+#include "model/deadline.hpp"
 #include "theory/branch_solvers.hpp"
 #include "theory/linear_saddle_point.hpp"
 
@@ -132,6 +133,7 @@ BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOpti
   bool converged = false;
   std::string failure;
   while (true) {
+    check_deadline();
     const double a = std::min(amplitude, reached + step);
     const bool last = a == amplitude;
     fixed_point.tolerance = last ? options.tolerance : 1e-8;
@@ -200,8 +202,8 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
   *symmetric_unstable = curvature < 0.0;
   if (!(curvature < 0.0)) {
     std::ostringstream msg;
-    msg << "the symmetric branch is stable (smallest odd-sector Hessian eigenvalue of F " << curvature
-        << " >= 0): lam is below lambda_c";
+    msg << "the symmetric branch is stable (smallest odd-sector Hessian eigenvalue of F "
+        << curvature << " >= 0): lam is below lambda_c";
     *reason = msg.str();
     return std::nullopt;
   }
@@ -277,7 +279,8 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
     const double direction = start < 1.0 ? 1.0 : -1.0;
     int steps = 0;
     while (amplitude != 1.0 && step > 1e-9 && steps < 400) {
-      const double next = direction > 0 ? std::min(1.0, amplitude + step) : std::max(1.0, amplitude - step);
+      const double next =
+          direction > 0 ? std::min(1.0, amplitude + step) : std::max(1.0, amplitude - step);
       const LinearSolveResult r = newton_solve(s, C, next, all, newton);
       ++steps;
       if (r.converged && std::abs(s.order_parameter(r.C)) > 1e-8 * scale) {
@@ -292,7 +295,8 @@ std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
       newton.max_iterations = 30;
       LinearSolveResult r = newton_solve(s, C, 1.0, all, newton);
       std::ostringstream how;
-      how << "found at " << start << " x lam and followed to lam in the signal (" << steps << " steps)";
+      how << "found at " << start << " x lam and followed to lam in the signal (" << steps
+          << " steps)";
       return finish(r, steps, how.str());
     }
   }
@@ -331,7 +335,8 @@ LandauCurve linear_landau_curve(const KernelStructure& s, const TheoryOptions& o
       C = r.C;
       field = r.field;
       const LinearEvaluation e = evaluate_linear(s, C, 1.0, field);
-      // Legendre transform of F_eps: F(q) = F_eps + eps P q (the field is eps sum_p h^{T-1} h^{T-2}).
+      // Legendre transform of F_eps: F(q) = F_eps + eps P q (the field is eps sum_p h^{T-1}
+      // h^{T-2}).
       points.emplace_back(q_target, linear_free_energy(C, e) + field * P * q_target);
     }
   }
