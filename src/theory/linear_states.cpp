@@ -103,7 +103,7 @@ StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, d
   b.f = s.predictions(C, e.readout);
   b.free_energy = linear_free_energy(C, e);
   b.residual = e.fixed_point_residual;
-  const HessianCheck h = free_energy_hessian(s, C, amplitude, true);
+  const HessianCheck h = free_energy_hessian(s, C, amplitude, negative_direction != nullptr);
   b.stable = h.stable;
   b.hessian_minimum = h.minimum;
   if (negative_direction) *negative_direction = h.direction;
@@ -112,7 +112,11 @@ StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, d
   std::ostringstream msg;
   msg << origin;
   if (!converged) msg << "; residual " << b.residual << " above tolerance " << tolerance;
-  if (!b.stable) msg << "; a saddle of F (smallest Hessian eigenvalue " << h.minimum << ")";
+  if (!b.stable) {
+    msg << "; a saddle of F (Hessian not positive definite";
+    if (std::isfinite(h.minimum)) msg << ", smallest eigenvalue " << h.minimum;
+    msg << ")";
+  }
   b.message = msg.str();
   return b;
 }

@@ -35,7 +35,8 @@ Eigen::MatrixXd mirror_state(const KernelStructure& s, const Eigen::MatrixXd& C)
 // A fully evaluated state at signal `amplitude` (F, q, f, residual, stability, kind).
 // `symmetric_C` (may be empty) is the symmetric state there, used to tell symmetric from other.
 // status: done iff converged (residual < tolerance) and stable. negative_direction (optional)
-// receives the packed direction of most negative curvature of a saddle.
+// receives the packed direction of most negative curvature of a saddle (and only then is the
+// eigen-decomposition done and hessian_minimum set; otherwise it is NaN).
 StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude,
                            const Eigen::MatrixXd& symmetric_C, double tolerance,
                            const std::string& origin,
