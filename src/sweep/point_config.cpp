@@ -235,7 +235,7 @@ PointConfig parse_point_config(const YAML::Node& root) {
                       ", D=" + std::to_string(c.task.D));
 
   const Section theory(root, "theory", {"enabled", "branch", "tolerance", "max_iterations", "samples",
-                                        "seed", "landau"});
+                                        "seed", "landau", "time_limit"});
   c.theory_enabled = theory.boolean("enabled", true);
   c.theory.branch = theory.choice<BranchChoice>(
       "branch", BranchChoice::automatic,
@@ -246,6 +246,7 @@ PointConfig parse_point_config(const YAML::Node& root) {
   c.theory.samples = static_cast<int>(theory.integer("samples", 4000, 40, 100000000));
   c.theory.seed = static_cast<std::uint64_t>(theory.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
   c.theory.landau = theory.boolean("landau", false);
+  c.theory.time_limit = theory.real("time_limit", 120.0, 0.0, false, 1e7);  // seconds; 0: none
   if (c.theory.landau && (c.model.activation != Activation::linear ||
                           c.model.architecture != Architecture::rnn || c.model.T < 2))
     throw ConfigError("theory.landau needs model.activation linear, model.architecture rnn and model.T >= 2");
@@ -287,7 +288,8 @@ nlohmann::json to_json(const PointConfig& c) {
                {"supervised", resolve_supervised_times(c.task, c.model.T)}, {"seed", c.task.seed}};
   j["theory"] = {{"enabled", c.theory_enabled}, {"branch", to_string(c.theory.branch)},
                  {"tolerance", c.theory.tolerance}, {"max_iterations", c.theory.max_iterations},
-                 {"samples", c.theory.samples}, {"seed", c.theory.seed}, {"landau", c.theory.landau}};
+                 {"samples", c.theory.samples}, {"seed", c.theory.seed}, {"landau", c.theory.landau},
+                 {"time_limit", c.theory.time_limit}};
   j["sgld"] = {{"enabled", c.sgld.enabled}, {"replicas", c.sgld.replicas}, {"steps", c.sgld.steps},
                {"burn_in", c.sgld.burn_in}, {"thin", c.sgld.thin}, {"eta", c.sgld.eta},
                {"seed", c.sgld.seed}, {"precision", to_string(c.sgld.precision)},
