@@ -137,7 +137,8 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
   } catch (const TimeLimitExceeded& e) {
     summary->status = summary->states.empty() ? Status::failed : Status::not_converged;
     summary->message = std::string(e.what()) + " after " + std::to_string(summary->states.size()) +
-                       " stationary states; " + summary->message;
+                       " stationary states" +
+                       (summary->message.empty() ? "" : "; " + summary->message);
     summary->branches = summary->states;
     if (summary->selected >= static_cast<int>(summary->states.size())) summary->selected = -1;
   }
