@@ -1,10 +1,13 @@
-// Speed of one grid point's kernel theory (issue: foundation). Run: build/<preset>/bench/theory_bench
-//   linear T=8, P=4 (M=32): symmetric only (lam below lambda_c = 0.389) and both branches (lam = 1);
+// Speed of one grid point's kernel theory (issue: foundation). Run:
+// build/<preset>/bench/theory_bench
+//   linear T=8, P=4 (M=32): symmetric only (theory.branch symmetric, lam below lambda_c = 0.389)
+//   and the full state search (lam = 1); a traced 200-point lam line at T=8 (issue 9);
 //   linear T=4, P=4 both branches and lambda_c; erf T=4, P=4 with the default 4000 chains, with its
 //   Monte-Carlo error reported as counters.
 #include <benchmark/benchmark.h>
 
 #include "theory/critical_point.hpp"
+#include "theory/lambda_line.hpp"
 #include "theory/saddle_point.hpp"
 
 namespace kernelsweep {
@@ -20,20 +23,23 @@ TheoryProblem endpoint_problem(int T, double lam, Activation activation = Activa
 }
 
 void run_point(benchmark::State& state, const TheoryProblem& problem, const TheoryOptions& options,
-               std::size_t expected_branches) {
+               std::size_t minimum_states) {
   TheorySummary summary;
   for (auto _ : state) {
     solve_saddle_point(options, problem, &summary);
     benchmark::DoNotOptimize(summary.status);
   }
-  if (summary.branches.size() != expected_branches || summary.status != Status::done)
+  if (summary.states.size() < minimum_states || summary.status != Status::done)
     state.SkipWithError(("unexpected result: " + summary.message).c_str());
   state.counters["residual"] = summary.solution().residual;
   state.counters["q"] = summary.solution().q;
+  state.counters["states"] = double(summary.states.size());
 }
 
 void BM_LinearSymmetricOnly_T8P4(benchmark::State& state) {
-  run_point(state, endpoint_problem(8, 0.3), TheoryOptions{}, 1);
+  TheoryOptions options;
+  options.branch = BranchChoice::symmetric;
+  run_point(state, endpoint_problem(8, 0.3), options, 1);
 }
 void BM_LinearBothBranches_T8P4(benchmark::State& state) {
   run_point(state, endpoint_problem(8, 1.0), TheoryOptions{}, 2);
@@ -42,12 +48,32 @@ void BM_LinearBothBranches_T4P4(benchmark::State& state) {
   run_point(state, endpoint_problem(4, 1.5), TheoryOptions{}, 2);
 }
 
+// Issue 9: 200 signals in [1, 2] at T=8, P=4, every branch traced (goal < 5 s on one core).
+void BM_LambdaLine_T8P4_200(benchmark::State& state) {
+  NetworkSpec n;
+  n.T = 8;
+  std::vector<double> lams;
+  for (int i = 0; i < 200; ++i) lams.push_back(1.0 + i / 199.0);
+  std::vector<TheorySummary> line;
+  for (auto _ : state) {
+    trace_lambda_line(TheoryOptions{}, n, TaskSpec{}, lams, &line);
+    benchmark::DoNotOptimize(line.data());
+  }
+  int done = 0, states = 0;
+  for (const auto& s : line) {
+    done += s.status == Status::done ? 1 : 0;
+    states += static_cast<int>(s.states.size());
+  }
+  state.counters["done"] = done;
+  state.counters["states_per_point"] = double(states) / double(line.size());
+}
+
 void BM_CriticalPoint_T4P4(benchmark::State& state) {
   const TheoryProblem p = endpoint_problem(4, 1.0);
   TaskSpec task;
   CriticalPointResult r;
   for (auto _ : state) {
-    r = find_critical_signal(TheoryOptions{}, p.network, task, CriticalPointOptions{});
+    r = analyze_transition(TheoryOptions{}, p.network, task, CriticalPointOptions{});
     benchmark::DoNotOptimize(r.lambda_c);
   }
   state.counters["lambda_c"] = r.lambda_c;
@@ -64,7 +90,7 @@ void BM_ErfBothBranches_T4P4(benchmark::State& state) {
   }
   if (summary.status == Status::failed) state.SkipWithError(summary.message.c_str());
   const BranchSolution& b = summary.solution();
-  state.counters["branches"] = double(summary.branches.size());
+  state.counters["branches"] = double(summary.states.size());
   state.counters["q"] = b.q;
   state.counters["q_stderr"] = b.q_stderr;
   state.counters["C_rel_stderr"] = b.C_stderr.norm() / b.C.norm();
@@ -74,6 +100,7 @@ void BM_ErfBothBranches_T4P4(benchmark::State& state) {
 BENCHMARK(BM_LinearSymmetricOnly_T8P4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LinearBothBranches_T8P4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LinearBothBranches_T4P4)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LambdaLine_T8P4_200)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_CriticalPoint_T4P4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ErfBothBranches_T4P4)->Unit(benchmark::kMillisecond)->Iterations(3);
 

@@ -89,7 +89,7 @@ constexpr double kMaxInt64 = 9.2e18;
 
 const std::vector<KeyRule>& rules() {
   static const std::vector<KeyRule> table = {
-      // model: the network (THEORY.md section 1)
+      // model: the network (docs/theory.md section 1)
       {{"model.architecture", ConfigType::choice, "rnn", "rnn | dnn", "rnn shares W over time; dnn has one W per layer"},
        0, 0, false, {"rnn", "dnn"}, DEFAULT("rnn"),
        [](PointConfig& c, const Value& v) { c.model.architecture = static_cast<Architecture>(v.choice); },
@@ -116,7 +116,7 @@ const std::vector<KeyRule>& rules() {
       {{"model.kappa", ConfigType::real, "0.1", "number > 0", "likelihood variance: y ~ N(f, kappa/N)"},
        0, INFINITY, true, {}, DEFAULT("0.1"), [](PointConfig& c, const Value& v) { c.model.kappa = v.real; },
        [](const PointConfig& c) -> nlohmann::json { return c.model.kappa; }},
-      // task: inputs and targets (THEORY.md section 2)
+      // task: inputs and targets (docs/theory.md section 2)
       {{"task.kind", ConfigType::choice, "endpoint_classification", "endpoint_classification | sinusoid | teacher_sequence",
         "the task"},
        0, 0, false, {"endpoint_classification", "sinusoid", "teacher_sequence"}, DEFAULT("endpoint_classification"),
@@ -146,7 +146,7 @@ const std::vector<KeyRule>& rules() {
        0, kMaxInt64, false, {}, DEFAULT("1"),
        [](PointConfig& c, const Value& v) { c.task.seed = static_cast<std::uint64_t>(v.integer); },
        [](const PointConfig& c) -> nlohmann::json { return c.task.seed; }},
-      // theory: the kernel-theory saddle point (THEORY.md section 3)
+      // theory: the kernel-theory saddle point (docs/theory.md section 3)
       {{"theory.enabled", ConfigType::boolean, "true", "true | false", "solve the kernel theory"},
        0, 0, false, {}, DEFAULT("true"), [](PointConfig& c, const Value& v) { c.theory_enabled = v.boolean; },
        [](const PointConfig& c) -> nlohmann::json { return c.theory_enabled; }},
@@ -172,11 +172,14 @@ const std::vector<KeyRule>& rules() {
        0, kMaxInt64, false, {}, DEFAULT("1"),
        [](PointConfig& c, const Value& v) { c.theory.seed = static_cast<std::uint64_t>(v.integer); },
        [](const PointConfig& c) -> nlohmann::json { return c.theory.seed; }},
+      {{"theory.time_limit", ConfigType::real, "120", "number >= 0", "seconds a solve may take; 0: no limit"},
+       0, 1e7, false, {}, DEFAULT("120"), [](PointConfig& c, const Value& v) { c.theory.time_limit = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.theory.time_limit; }},
       {{"theory.landau", ConfigType::boolean, "false", "true | false",
         "compute the Landau curve F(q) (linear RNN, T >= 2)"},
        0, 0, false, {}, DEFAULT("false"), [](PointConfig& c, const Value& v) { c.theory.landau = v.boolean; },
        [](const PointConfig& c) -> nlohmann::json { return c.theory.landau; }},
-      // sgld: finite-width replicas (THEORY.md section 4)
+      // sgld: finite-width replicas (docs/theory.md section 4)
       {{"sgld.enabled", ConfigType::boolean, "false", "true | false", "run SGLD replicas of finite-width networks"},
        0, 0, false, {}, DEFAULT("false"), [](PointConfig& c, const Value& v) { c.sgld.enabled = v.boolean; },
        [](const PointConfig& c) -> nlohmann::json { return c.sgld.enabled; }},

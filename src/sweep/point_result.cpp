@@ -1,5 +1,6 @@
 #include "sweep/point_result.hpp"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -15,12 +16,6 @@ namespace {
 constexpr int kSchemaVersion = 2;
 
 Eigen::MatrixXd column(const Eigen::VectorXd& v) { return v; }
-
-std::optional<BranchKind> branch_kind(const std::string& name) {
-  if (name == "symmetric") return BranchKind::symmetric;
-  if (name == "broken") return BranchKind::broken;
-  return BranchKind::other;
-}
 
 json task_json(const PointTask& t) {
   return {{"point", t.point}, {"theory", t.theory}, {"replica_begin", t.replica_begin},
@@ -82,20 +77,39 @@ TheoryResult make_theory_result(const TheorySummary& s, double seconds) {
   t.status = s.status;
   t.message = s.message;
   t.seconds = seconds;
-  for (const auto& b : s.branches) {
-    if (b.name == "symmetric") t.free_energy_symmetric = b.free_energy;
-    if (b.name == "broken" && b.status != Status::failed) {
-      t.free_energy_broken = b.free_energy;
-      t.q_broken = b.q;
-    }
+  const auto n = static_cast<Eigen::Index>(s.states.size());
+  t.state_q.resize(n, 1);
+  t.state_free_energy.resize(n, 1);
+  t.state_stable.resize(n, 1);
+  t.state_kind.resize(n, 1);
+  t.state_residual.resize(n, 1);
+  const StationaryState* broken = nullptr;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const StationaryState& state = s.states[static_cast<std::size_t>(i)];
+    t.state_q(i) = state.q;
+    t.state_free_energy(i) = state.free_energy;
+    t.state_stable(i) = state.stable ? 1.0 : 0.0;
+    t.state_kind(i) = static_cast<int>(state.kind);
+    t.state_residual(i) = state.residual;
+    if (state.kind == StateKind::symmetric && std::isnan(t.free_energy_symmetric))
+      t.free_energy_symmetric = state.free_energy;
+    // The broken branch: its lowest-F converged q > 0 member (its W -> -W image has the same F).
+    if (state.kind == StateKind::broken && state.status != Status::failed && state.q > 0 &&
+        (broken == nullptr || state.free_energy < broken->free_energy))
+      broken = &state;
   }
+  if (broken != nullptr) {
+    t.free_energy_broken = broken->free_energy;
+    t.q_broken = broken->q;
+  }
+  if (!s.states.empty()) t.stable_states = s.stable_count();
   if (s.landau) {
     t.landau_q = Eigen::Map<const Eigen::VectorXd>(s.landau->q.data(), static_cast<Eigen::Index>(s.landau->q.size()));
     t.landau_F = Eigen::Map<const Eigen::VectorXd>(s.landau->F.data(), static_cast<Eigen::Index>(s.landau->F.size()));
   }
   if (s.selected < 0) return t;
   const BranchSolution& b = s.solution();
-  t.branch = branch_kind(b.name);
+  t.branch = static_cast<BranchKind>(static_cast<int>(b.kind));
   t.q = b.q;
   t.free_energy = b.free_energy;
   t.residual = b.residual;

@@ -17,8 +17,10 @@
 
 namespace kernelsweep {
 
-// The reported theory state's kind (the file's theory_branch flag values).
+// The reported theory state's kind (the file's theory_branch flag values; StateKind's order).
 enum class BranchKind : std::int8_t { symmetric = 0, broken = 1, other = 2 };
+static_assert(static_cast<int>(StateKind::symmetric) == 0 && static_cast<int>(StateKind::broken) == 1 &&
+              static_cast<int>(StateKind::other) == 2);
 
 // Integers not computed; NaN plays this role for reals.
 constexpr std::int64_t kMissingInteger = -1;
@@ -34,6 +36,10 @@ struct TheoryResult {
   double generalization_error = NAN;
   double free_energy_symmetric = NAN, free_energy_broken = NAN, q_broken = NAN;
   double seconds = NAN;                         // wall time of the theory solve
+  std::int64_t stable_states = kMissingInteger;  // distinct stable states found (1: no coexistence)
+  // Every stationary state found, one entry each (n x 1): the selected one and the metastable and
+  // unstable others; kind codes as BranchKind, stable 1 / 0.
+  Eigen::MatrixXd state_q, state_free_energy, state_stable, state_kind, state_residual;
   Eigen::MatrixXd H, C, f;                      // f is M x 1
   Eigen::MatrixXd H_stderr, C_stderr;           // erf Monte-Carlo errors (empty for linear)
   Eigen::MatrixXd landau_q, landau_F;           // Landau curve F(q), n x 1 (when asked)

@@ -9,14 +9,12 @@
 
 namespace kernelsweep {
 
+// Fills summary->states, selected, status and message for a linear problem at signal 1.
+void solve_linear_point(const KernelStructure& s, const TheoryOptions& options,
+                        TheorySummary* summary);
+
 BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOptions& options,
                                       double amplitude = 1.0);
-// nullopt with a reason when the broken branch does not exist (symmetric branch stable) or was not
-// found; *symmetric_unstable tells the two apart (an unstable symmetric branch is no answer).
-std::optional<BranchSolution> solve_linear_broken(const KernelStructure& s,
-                                                  const TheoryOptions& options,
-                                                  const BranchSolution& symmetric,
-                                                  std::string* reason, bool* symmetric_unstable);
 LandauCurve linear_landau_curve(const KernelStructure& s, const TheoryOptions& options,
                                 const BranchSolution& symmetric, const BranchSolution* broken);
 

@@ -7,6 +7,8 @@
 #include <deque>
 #include <limits>
 
+#include "model/deadline.hpp"
+
 namespace kernelsweep {
 
 namespace {
@@ -65,9 +67,10 @@ Eigen::MatrixXd residual_derivative(const KernelStructure& s, const Eigen::Matri
   const double w = s.network().w;
   const Eigen::MatrixXd dK_inv = -e.K_inv * (w * s.shift(dC)) * e.K_inv;
   const Eigen::MatrixXd K_inv_C = e.K_inv * C;
-  const Eigen::MatrixXd dG = dK_inv * K_inv_C.transpose() + e.K_inv * dC * e.K_inv +
-                             K_inv_C * dK_inv - dK_inv;
-  const Eigen::MatrixXd dC_hat = w * s.shift_transpose(dG) + s.readout_tilt_derivative(e.readout, dC);
+  const Eigen::MatrixXd dG =
+      dK_inv * K_inv_C.transpose() + e.K_inv * dC * e.K_inv + K_inv_C * dK_inv - dK_inv;
+  const Eigen::MatrixXd dC_hat =
+      w * s.shift_transpose(dG) + s.readout_tilt_derivative(e.readout, dC);
   return dK_inv - dC_hat + e.C_inv * dC * e.C_inv;
 }
 
@@ -76,9 +79,10 @@ Eigen::MatrixXd map_derivative(const KernelStructure& s, const Eigen::MatrixXd& 
   const double w = s.network().w;
   const Eigen::MatrixXd dK_inv = -e.K_inv * (w * s.shift(dC)) * e.K_inv;
   const Eigen::MatrixXd K_inv_C = e.K_inv * C;
-  const Eigen::MatrixXd dG = dK_inv * K_inv_C.transpose() + e.K_inv * dC * e.K_inv +
-                             K_inv_C * dK_inv - dK_inv;
-  const Eigen::MatrixXd dC_hat = w * s.shift_transpose(dG) + s.readout_tilt_derivative(e.readout, dC);
+  const Eigen::MatrixXd dG =
+      dK_inv * K_inv_C.transpose() + e.K_inv * dC * e.K_inv + K_inv_C * dK_inv - dK_inv;
+  const Eigen::MatrixXd dC_hat =
+      w * s.shift_transpose(dG) + s.readout_tilt_derivative(e.readout, dC);
   return -e.next_C * (dK_inv - dC_hat) * e.next_C;
 }
 
@@ -103,7 +107,7 @@ Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixX
   const int n = static_cast<int>(entries.size());
   const double w = s.network().w;
   const Eigen::MatrixXd& K_inv = e.K_inv;
-  const Eigen::MatrixXd A = K_inv * C;  // so that C K^{-1} = A^T
+  const Eigen::MatrixXd A = K_inv * C;   // so that C K^{-1} = A^T
   const Eigen::MatrixXd AK = A * K_inv;  // columns A k_a, k_a = K^{-1} e_a
   Eigen::MatrixXd J(n, n), dK_inv(M, M), dG(M, M), dR(M, M), dC(M, M);
   for (int col = 0; col < n; ++col) {
@@ -168,6 +172,7 @@ LinearSolveResult iterate_fixed_point(const KernelStructure& s, const Eigen::Mat
   int k = 0;
   for (; k < options.max_iterations; ++k) {
     if (e.fixed_point_residual < options.tolerance) break;
+    check_deadline();
     Eigen::VectorXd candidate = x + mixing * f;
     if (options.anderson_memory > 0 && !df_history.empty()) {
       const int m = static_cast<int>(df_history.size());
@@ -256,6 +261,7 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
   Eigen::VectorXd r = equations(C, e);
   int k = 0;
   for (; k < options.max_iterations; ++k) {
+    check_deadline();
     const bool constraint_met = !constrained || std::abs(r(n)) < 1e-13 * (1.0 + C.norm());
     if (e.fixed_point_residual < options.tolerance && constraint_met) break;
     Eigen::MatrixXd J(unknowns, unknowns);
@@ -306,8 +312,8 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
 namespace {
 
 // Eigenvalues of the map's Jacobian restricted to the odd-lag (odd = true) or even-lag entries.
-Eigen::VectorXcd sector_spectrum(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude,
-                                 bool odd) {
+Eigen::VectorXcd sector_spectrum(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                 double amplitude, bool odd) {
   EntryList sector;
   for (const auto& ij : entries_where(s, true))
     if (s.is_odd_lag(ij.first, ij.second) == odd) sector.push_back(ij);
@@ -317,8 +323,8 @@ Eigen::VectorXcd sector_spectrum(const KernelStructure& s, const Eigen::MatrixXd
   const int n = static_cast<int>(sector.size());
   Eigen::MatrixXd J(n, n);
   for (int j = 0; j < n; ++j)
-    J.col(j) = pack(map_derivative(s, C, e, unit_symmetric(sector[j].first, sector[j].second, s.M())),
-                    sector);
+    J.col(j) = pack(
+        map_derivative(s, C, e, unit_symmetric(sector[j].first, sector[j].second, s.M())), sector);
   return Eigen::EigenSolver<Eigen::MatrixXd>(J, false).eigenvalues();
 }
 
@@ -352,6 +358,7 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
   int k = 0;
   for (; k < options.max_iterations; ++k) {
     if (e.ok && e.fixed_point_residual < options.tolerance) break;
+    check_deadline();
     const Eigen::VectorXd gradient = D.cwiseProduct(pack(e.precision - e.C_inv, entries));
     Eigen::MatrixXd hessian = D.asDiagonal() * residual_jacobian(s, C, e, entries);
     hessian = 0.5 * (hessian + hessian.transpose()).eval();
@@ -411,13 +418,15 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
   return result;
 }
 
-double odd_sector_instability(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {
+double odd_sector_instability(const KernelStructure& s, const Eigen::MatrixXd& C,
+                              double amplitude) {
   const Eigen::VectorXcd eigenvalues = sector_spectrum(s, C, amplitude, true);
   if (eigenvalues.size() == 0) return -std::numeric_limits<double>::infinity();
   return eigenvalues.real().maxCoeff();
 }
 
-double odd_sector_hessian_minimum(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {
+double odd_sector_hessian_minimum(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                  double amplitude) {
   EntryList odd;
   for (const auto& ij : entries_where(s, true))
     if (s.is_odd_lag(ij.first, ij.second)) odd.push_back(ij);
@@ -427,7 +436,8 @@ double odd_sector_hessian_minimum(const KernelStructure& s, const Eigen::MatrixX
   // Odd-lag entries are all off the diagonal, so the packed Hessian is J_R itself (D = 1).
   Eigen::MatrixXd hessian = residual_jacobian(s, C, e, odd);
   hessian = 0.5 * (hessian + hessian.transpose()).eval();
-  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(hessian, Eigen::EigenvaluesOnly).eigenvalues()(0);
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(hessian, Eigen::EigenvaluesOnly)
+      .eigenvalues()(0);
 }
 
 double even_sector_stiffness(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {

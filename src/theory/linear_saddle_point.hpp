@@ -2,7 +2,8 @@
 // Linear-phi kernel theory (docs/theory.md 3.1): the fixed-point map C -> (K^{-1} - C_hat)^{-1}, its
 // analytic derivative, Anderson-accelerated damped iteration, Newton on the residual
 // R(C) = K^{-1} - C_hat - eps B - C^{-1} (optionally with the constraint q(C) = q0 and eps unknown,
-// the constrained solve behind the Landau curve), the free energy and the stability of a fixed point.
+// the constrained solve behind the Landau curve), the free energy and the stability of a fixed
+// point.
 #include <Eigen/Core>
 #include <optional>
 #include <string>
@@ -55,7 +56,7 @@ struct LinearSolveResult {
 struct FixedPointOptions {
   double tolerance = 1e-12;
   int max_iterations = 400;
-  double mixing = 0.7;   // damping a of C <- (1-a) C + a next_C
+  double mixing = 0.7;      // damping a of C <- (1-a) C + a next_C
   int anderson_memory = 6;  // 0: plain damped iteration
 };
 
@@ -80,9 +81,9 @@ struct MinimizeOptions {
 };
 
 // Minimizes F(C) (KL form, a barrier function on positive-definite C whose gradient is R(C) / 2)
-// from C0 over the packed entries by Newton steps with Levenberg-Marquardt shifts and a decreasing-F
-// line search: from a perturbed saddle it descends to a minimum (the broken branch above
-// lambda_c). Needs no positive definiteness of K^{-1} - C_hat along the way.
+// from C0 over the packed entries by Newton steps with Levenberg-Marquardt shifts and a
+// decreasing-F line search: from a perturbed saddle it descends to a minimum (the broken branch
+// above lambda_c). Needs no positive definiteness of K^{-1} - C_hat along the way.
 LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::MatrixXd& C0,
                                        double amplitude, const EntryList& entries,
                                        const MinimizeOptions& options);
@@ -91,11 +92,12 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
 // the symmetric branch is unstable (section 3.2).
 double odd_sector_instability(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude);
 
-// Smallest eigenvalue of the Hessian of F(C) on odd-lag perturbations at a fixed point C. At a fixed
-// point the map's Jacobian is I - (C . C) J_R with J_R the Hessian of 2F and (C . C) positive
+// Smallest eigenvalue of the Hessian of F(C) on odd-lag perturbations at a fixed point C. At a
+// fixed point the map's Jacobian is I - (C . C) J_R with J_R the Hessian of 2F and (C . C) positive
 // definite, so by Sylvester's law of inertia an odd-sector eigenvalue of the map exceeds 1 exactly
 // when this is negative: the same criterion, at O(M^2) per column instead of O(M^3).
-double odd_sector_hessian_minimum(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude);
+double odd_sector_hessian_minimum(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                  double amplitude);
 
 // Smallest real part among eigenvalues of the map's Jacobian on even-lag perturbations at C: the
 // stiff readout mode (strongly negative at strong signal) that bounds the usable damping.

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "model/deadline.hpp"
 #include "theory/branch_solvers.hpp"
 #include "theory/kernel_structure.hpp"
 
@@ -13,9 +14,12 @@ namespace kernelsweep {
 
 std::string to_string(BranchChoice choice) {
   switch (choice) {
-    case BranchChoice::automatic: return "auto";
-    case BranchChoice::symmetric: return "symmetric";
-    case BranchChoice::broken: return "broken";
+    case BranchChoice::automatic:
+      return "auto";
+    case BranchChoice::symmetric:
+      return "symmetric";
+    case BranchChoice::broken:
+      return "broken";
   }
   return "unknown";
 }
@@ -29,36 +33,25 @@ void check_well_posed(const TheoryProblem& problem) {
         "dimensions: check task.D >= task.P and model.u, model.w > 0)");
 }
 
-void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& problem,
-                        TheorySummary* summary) {
-  *summary = TheorySummary{};
-  try {
-    check_well_posed(problem);
-  } catch (const std::invalid_argument& e) {
-    summary->status = Status::failed;
-    summary->message = e.what();
-    return;
-  }
-  const KernelStructure s(problem.network, problem.data);
-  const bool linear = problem.network.activation == Activation::linear;
+namespace {
 
-  BranchSolution symmetric =
-      linear ? solve_linear_symmetric(s, options) : solve_erf_branch(s, options, false);
+// The erf theory's symmetric and broken branches (Monte Carlo), selected by F.
+void solve_erf_point(const KernelStructure& s, const TheoryOptions& options,
+                     TheorySummary* summary) {
+  const TheoryProblem problem{s.network(), s.data()};
+  BranchSolution symmetric = solve_erf_branch(s, options, false);
   summary->branches.push_back(symmetric);
 
   std::string no_broken_reason;
-  bool symmetric_unstable = false;
   if (options.branch != BranchChoice::symmetric) {
-    if (linear) {
-      auto broken = solve_linear_broken(s, options, symmetric, &no_broken_reason, &symmetric_unstable);
-      if (broken) summary->branches.push_back(*broken);
-    } else if (problem.network.architecture == Architecture::dnn) {
+    if (problem.network.architecture == Architecture::dnn) {
       no_broken_reason = "the DNN has no temporal coherence (q = 0 identically)";
     } else if (!s.has_sign_symmetry()) {
       no_broken_reason = "the task has no W -> -W symmetry";
     } else {
       BranchSolution broken = solve_erf_branch(s, options, true);
       if (broken.status != Status::failed && std::abs(broken.q) > 4.0 * broken.q_stderr) {
+        broken.kind = StateKind::broken;
         summary->branches.push_back(broken);
       } else {
         std::ostringstream msg;
@@ -86,10 +79,6 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
   summary->selected = selected;
   const BranchSolution& chosen = summary->branches[static_cast<std::size_t>(selected)];
   summary->status = chosen.status;
-  // The symmetric branch is unstable here and nothing better was found: not an answer to trust.
-  if (options.branch == BranchChoice::automatic && selected == 0 && symmetric_unstable &&
-      summary->status == Status::done)
-    summary->status = Status::not_converged;
   std::ostringstream msg;
   msg << chosen.name << " branch";
   if (options.branch == BranchChoice::automatic)
@@ -98,29 +87,79 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
   if (!no_broken_reason.empty() && options.branch != BranchChoice::symmetric)
     msg << "; no broken branch: " << no_broken_reason;
   summary->message = msg.str();
-  if (chosen.status == Status::failed) return;
-  summary->generalization_error = generalization_error(problem.data, chosen.f);
+}
 
-  if (options.landau) {
-    if (!linear || problem.network.architecture != Architecture::rnn || problem.data.T < 2) {
-      summary->landau = LandauCurve{{}, {}, "the Landau curve needs a linear RNN with T >= 2"};
-    } else {
-      const BranchSolution* broken = summary->branches.size() == 2 ? &summary->branches[1] : nullptr;
-      summary->landau = linear_landau_curve(s, options, summary->branches[0], broken);
-    }
+const StationaryState* find_state(const TheorySummary& summary, StateKind kind) {
+  const StationaryState* best = nullptr;
+  for (const auto& st : summary.states)
+    if (st.kind == kind && st.status != Status::failed &&
+        (!best || st.free_energy < best->free_energy))
+      best = &st;
+  return best;
+}
+
+}  // namespace
+
+void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& problem,
+                        TheorySummary* summary) {
+  *summary = TheorySummary{};
+  try {
+    check_well_posed(problem);
+  } catch (const std::invalid_argument& e) {
+    summary->status = Status::failed;
+    summary->message = e.what();
+    return;
   }
+  const KernelStructure s(problem.network, problem.data);
+  const bool linear = problem.network.activation == Activation::linear;
+  try {
+    ScopedDeadline deadline(options.time_limit, "theory.time_limit");
+    if (linear) {
+      solve_linear_point(s, options, summary);
+    } else {
+      solve_erf_point(s, options, summary);
+      summary->states = summary->branches;
+    }
+    summary->branches = summary->states;
+    if (summary->status == Status::failed || summary->selected < 0) return;
+    summary->generalization_error = generalization_error(problem.data, summary->solution().f);
+
+    if (options.landau) {
+      const StationaryState* symmetric = find_state(*summary, StateKind::symmetric);
+      if (!linear || problem.network.architecture != Architecture::rnn || problem.data.T < 2 ||
+          !symmetric) {
+        summary->landau = LandauCurve{{}, {}, "the Landau curve needs a linear RNN with T >= 2"};
+      } else {
+        summary->landau =
+            linear_landau_curve(s, options, *symmetric, find_state(*summary, StateKind::broken));
+      }
+    }
+  } catch (const TimeLimitExceeded& e) {
+    summary->status = summary->states.empty() ? Status::failed : Status::not_converged;
+    summary->message = std::string(e.what()) + " after " + std::to_string(summary->states.size()) +
+                       " stationary states" +
+                       (summary->message.empty() ? "" : "; " + summary->message);
+    summary->branches = summary->states;
+    if (summary->selected >= static_cast<int>(summary->states.size())) summary->selected = -1;
+  }
+}
+
+int TheorySummary::stable_count() const {
+  int n = 0;
+  for (const auto& st : states) n += st.stable ? 1 : 0;
+  return n;
 }
 
 std::string TheorySummary::report() const {
   std::ostringstream out;
   out << "kernel theory: " << to_string(status) << "\n  " << message << "\n";
-  if (branches.empty()) return out.str();
+  if (states.empty()) return out.str();
   char line[256];
   std::snprintf(line, sizeof line, "  %-3s %-10s %-14s %-24s %-24s %-10s %s\n", "", "branch",
                 "status", "q", "free energy F", "residual", "iterations");
   out << line;
-  for (std::size_t i = 0; i < branches.size(); ++i) {
-    const auto& b = branches[i];
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    const auto& b = states[i];
     char q[64], F[64];
     if (b.C_stderr.size() > 0) {
       std::snprintf(q, sizeof q, "%.6g +- %.2g", b.q, b.q_stderr);

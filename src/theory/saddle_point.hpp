@@ -20,12 +20,18 @@ std::string to_string(BranchChoice choice);
 
 struct TheoryOptions {
   BranchChoice branch = BranchChoice::automatic;
-  double tolerance = 1e-12;   // relative fixed-point residual |Phi(C) - C|_F / |C|_F (linear)
-  int max_iterations = 400;   // fixed-point iterations (linear) / Monte-Carlo iterations (erf)
-  int samples = 4000;         // erf: elliptical-slice chains
-  std::uint64_t seed = 1;     // erf: Monte-Carlo stream
+  double tolerance = 1e-12;       // relative fixed-point residual |Phi(C) - C|_F / |C|_F (linear)
+  int max_iterations = 400;       // fixed-point iterations (linear) / Monte-Carlo iterations (erf)
+  int samples = 4000;             // erf: elliptical-slice chains
+  std::uint64_t seed = 1;         // erf: Monte-Carlo stream
   std::uint64_t point_index = 0;  // grid point, part of every random stream's key
   bool landau = false;
+  // Wall-clock bound of one solve (seconds; <= 0: none). A solve that runs out ends as failed or
+  // not_converged with a message (config key theory.time_limit).
+  double time_limit = 120.0;
+  // Linear theory: random perturbations of the symmetric state minimized as extra seeds (keyed by
+  // seed and point_index through Philox), besides the symmetric, odd-lag and lag-2 seeds.
+  int random_seeds = 2;
 };
 
 struct TheoryProblem {
@@ -33,8 +39,15 @@ struct TheoryProblem {
   Dataset data;
 };
 
+// What a stationary state is (docs/theory.md 3.2): symmetric = the W -> -W invariant state continued
+// from the prior kernel; broken = q != 0; other = any further state (q = 0 with a different lag
+// profile, e.g. the T = 8 period-4 state, and every state of a task without the W -> -W symmetry).
+enum class StateKind { symmetric, broken, other };
+std::string to_string(StateKind kind);
+
+// One stationary state of F (a "branch" at this signal).
 struct BranchSolution {
-  std::string name;  // "symmetric" | "broken"
+  std::string name;  // to_string(kind): "symmetric" | "broken" | "other"
   Status status = Status::failed;
   std::string message;
   Eigen::MatrixXd C, H;
@@ -44,7 +57,16 @@ struct BranchSolution {
   double free_energy = 0.0, free_energy_stderr = 0.0;
   double residual = 0.0;
   int iterations = 0;
+  StateKind kind = StateKind::symmetric;
+  // Linear theory: the packed Hessian of F(C) (KL form, every allowed entry, both symmetry sectors)
+  // is positive definite within kStabilityTolerance: a local minimum of F. erf: not checked
+  // (false).
+  bool stable = false;
+  // Smallest Hessian eigenvalue when it was computed (unstable states); NaN otherwise.
+  double hessian_minimum = 0.0;
+  std::string origin;  // how the state was found (seed or continuation), for reports
 };
+using StationaryState = BranchSolution;
 
 struct LandauCurve {
   std::vector<double> q, F;
@@ -54,12 +76,17 @@ struct LandauCurve {
 struct TheorySummary {
   Status status = Status::failed;
   std::string message;
-  std::vector<BranchSolution> branches;  // symmetric first
+  // Every distinct stationary state found (symmetric first when it exists); the answer is the
+  // lowest-F stable one, states[selected].
+  std::vector<StationaryState> states;
+  // Deprecated copy of `states` for readers not yet moved to it (point_runner, json_output).
+  std::vector<BranchSolution> branches;
   int selected = -1;
+  int stable_count() const;
   double generalization_error = 0.0;
   std::optional<LandauCurve> landau;
 
-  const BranchSolution& solution() const { return branches.at(static_cast<std::size_t>(selected)); }
+  const StationaryState& solution() const { return states.at(static_cast<std::size_t>(selected)); }
   std::string report() const;  // a human-readable, multi-line summary
 };
 

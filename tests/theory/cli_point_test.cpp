@@ -44,8 +44,8 @@ class Cli : public ::testing::Test {
 
   Outcome run(const std::string& args) {
     const fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    const std::string command = std::string(KERNELSWEEP_BINARY) + " " + args + " > " + out.string() +
-                                " 2> " + err.string();
+    const std::string command =
+        std::string(KERNELSWEEP_BINARY) + " " + args + " > " + out.string() + " 2> " + err.string();
     const int status = std::system(command.c_str());
     Outcome o;
     o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -68,18 +68,23 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, SyntaxError) {
-  expect_bad_input("solve " + write("p.yaml", "model: {T: 4\ntask: [").string(), "YAML syntax error at line");
+  expect_bad_input("solve " + write("p.yaml", "model: {T: 4\ntask: [").string(),
+                   "YAML syntax error at line");
 }
 
 TEST_F(Cli, UnknownKeys) {
-  expect_bad_input("solve " + write("p.yaml", "model:\n  depth: 3\n").string(), "unknown key model.depth");
+  expect_bad_input("solve " + write("p.yaml", "model:\n  depth: 3\n").string(),
+                   "unknown key model.depth");
   expect_bad_input("solve " + write("q.yaml", "modle:\n  T: 3\n").string(), "unknown key modle");
-  expect_bad_input("solve " + write("r.yaml", "").string() + " --set theory.foo=1", "unknown key theory.foo");
+  expect_bad_input("solve " + write("r.yaml", "").string() + " --set theory.foo=1",
+                   "unknown key theory.foo");
 }
 
 TEST_F(Cli, WrongTypes) {
-  expect_bad_input("solve " + write("p.yaml", "model:\n  T: four\n").string(), "model.T must be an integer");
-  expect_bad_input("solve " + write("q.yaml", "model:\n  w: [1, 2]\n").string(), "model.w must be a number");
+  expect_bad_input("solve " + write("p.yaml", "model:\n  T: four\n").string(),
+                   "model.T must be an integer");
+  expect_bad_input("solve " + write("q.yaml", "model:\n  w: [1, 2]\n").string(),
+                   "model.w must be a number");
   expect_bad_input("solve " + write("r.yaml", "theory:\n  landau: maybe\n").string(),
                    "theory.landau must be true or false");
   expect_bad_input("solve " + write("s.yaml", "model:\n  architecture: lstm\n").string(),
@@ -89,20 +94,24 @@ TEST_F(Cli, WrongTypes) {
 
 TEST_F(Cli, OutOfRange) {
   const std::string empty = write("p.yaml", "").string();
-  expect_bad_input("solve " + empty + " --set model.T=-3", "model.T must be an integer >= 1, got -3");
-  expect_bad_input("solve " + empty + " --set model.kappa=0", "model.kappa must be a number > 0, got 0");
+  expect_bad_input("solve " + empty + " --set model.T=-3",
+                   "model.T must be an integer >= 1, got -3");
+  expect_bad_input("solve " + empty + " --set model.kappa=0",
+                   "model.kappa must be a number > 0, got 0");
   expect_bad_input("solve " + empty + " --set task.lam=-1", "task.lam must be a number >= 0");
   expect_bad_input("solve " + empty + " --set task.P=8", "task.D must be >= task.P");
   expect_bad_input("solve " + empty + " --set task.kind=sinusoid --set task.supervised=[0,9]",
                    "task.supervised must be");
-  expect_bad_input("solve " + empty + " --set model.activation=erf --set theory.landau=true", "theory.landau");
+  expect_bad_input("solve " + empty + " --set model.activation=erf --set theory.landau=true",
+                   "theory.landau");
   expect_bad_input("solve " + empty + " --set model.T", "--set needs key.path=value");
 }
 
 // Inputs spanning fewer than P dimensions make K singular: refused before solving.
 TEST_F(Cli, KernelNotPositiveDefinite) {
-  expect_bad_input("solve " + write("p.yaml", "task:\n  kind: teacher_sequence\n  P: 4\n  D: 2\n").string(),
-                   "K is not positive definite");
+  expect_bad_input(
+      "solve " + write("p.yaml", "task:\n  kind: teacher_sequence\n  P: 4\n  D: 2\n").string(),
+      "K is not positive definite");
 }
 
 TEST_F(Cli, MissingFileAndCommand) {
@@ -136,8 +145,9 @@ TEST_F(Cli, StrictYamlRefusesDuplicatesExtraDocumentsNullsAndBadPaths) {
 // A signal far beyond where the saddle point can be continued: status failed with a message and
 // exit code 1, valid JSON, no crash.
 TEST_F(Cli, SolverBreakdownIsReportedNotCrashed) {
-  const Outcome o = run("solve " + write("p.yaml", "model: {architecture: dnn}\ntask: {lam: 1.0e6}\n").string() +
-                        " --json");
+  const Outcome o =
+      run("solve " + write("p.yaml", "model: {architecture: dnn}\ntask: {lam: 1.0e6}\n").string() +
+          " --json");
   EXPECT_EQ(o.exit_code, 1) << o.err;
   const auto j = nlohmann::json::parse(o.out);
   EXPECT_EQ(j["theory"]["status"], "failed");
@@ -145,7 +155,8 @@ TEST_F(Cli, SolverBreakdownIsReportedNotCrashed) {
 }
 
 TEST_F(Cli, SolveJsonContract) {
-  const Outcome o = run("solve " + std::string(KERNELSWEEP_SOURCE_DIR) + "/sweeps/default_point.yaml --json");
+  const Outcome o =
+      run("solve " + std::string(KERNELSWEEP_SOURCE_DIR) + "/sweeps/default_point.yaml --json");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const auto j = nlohmann::json::parse(o.out);  // exactly one JSON document, or this throws
   ASSERT_TRUE(j.contains("config"));
@@ -171,7 +182,8 @@ TEST_F(Cli, SolveJsonContract) {
 }
 
 TEST_F(Cli, CriticalJson) {
-  const Outcome o = run("critical " + std::string(KERNELSWEEP_SOURCE_DIR) + "/sweeps/default_point.yaml --json");
+  const Outcome o =
+      run("critical " + std::string(KERNELSWEEP_SOURCE_DIR) + "/sweeps/default_point.yaml --json");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const auto j = nlohmann::json::parse(o.out);
   const double lambda_c = j["lambda_c"];
@@ -180,10 +192,10 @@ TEST_F(Cli, CriticalJson) {
   EXPECT_LT(j["bracket"][1].get<double>() - j["bracket"][0].get<double>(), 1e-9);
   // The bracket straddles the transition: symmetric below, broken above.
   const std::string point = std::string(KERNELSWEEP_SOURCE_DIR) + "/sweeps/default_point.yaml";
-  const auto below = nlohmann::json::parse(run("solve " + point + " --json --set task.lam=" +
-                                               std::to_string(lambda_c * 0.99)).out);
-  const auto above = nlohmann::json::parse(run("solve " + point + " --json --set task.lam=" +
-                                               std::to_string(lambda_c * 1.01)).out);
+  const auto below = nlohmann::json::parse(
+      run("solve " + point + " --json --set task.lam=" + std::to_string(lambda_c * 0.99)).out);
+  const auto above = nlohmann::json::parse(
+      run("solve " + point + " --json --set task.lam=" + std::to_string(lambda_c * 1.01)).out);
   EXPECT_EQ(below["theory"]["branch"], "symmetric");
   EXPECT_EQ(above["theory"]["branch"], "broken");
   expect_bad_input("critical " + point + " --set theory.landau=false --set model.architecture=dnn",

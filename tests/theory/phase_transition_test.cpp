@@ -1,6 +1,6 @@
 // The symmetry-breaking transition of the linear RNN (docs/theory.md 3.2, checks 5.3-5.5): RNN = DNN
-// below lambda_c, only the RNN breaks above, the broken branch has lower F, q ~ (lam - lam_c)^{1/2},
-// and the Landau curve is a single well below and a double well above.
+// below lambda_c, only the RNN breaks above, the broken branch has lower F, q ~ (lam -
+// lam_c)^{1/2}, and the Landau curve is a single well below and a double well above.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -34,15 +34,29 @@ TheorySummary solve(Architecture a, double lam, BranchChoice branch = BranchChoi
   options.branch = branch;
   options.landau = landau;
   TheorySummary summary;
-  solve_saddle_point(options, TheoryProblem{paper_network(a), make_dataset(paper_task(lam), 4)}, &summary);
+  solve_saddle_point(options, TheoryProblem{paper_network(a), make_dataset(paper_task(lam), 4)},
+                     &summary);
   return summary;
+}
+
+// The lowest-F state of a kind (nullptr if none).
+const StationaryState* state_of(const TheorySummary& s, StateKind kind) {
+  const StationaryState* best = nullptr;
+  for (const auto& st : s.states)
+    if (st.kind == kind && (!best || st.free_energy < best->free_energy)) best = &st;
+  return best;
+}
+int count_of(const TheorySummary& s, StateKind kind) {
+  int n = 0;
+  for (const auto& st : s.states) n += st.kind == kind ? 1 : 0;
+  return n;
 }
 
 double critical_signal() {
   CriticalPointOptions options;
   options.tolerance = 1e-13;
-  const CriticalPointResult r =
-      find_critical_signal(TheoryOptions{}, paper_network(Architecture::rnn), paper_task(1.0), options);
+  const CriticalPointResult r = find_critical_signal(
+      TheoryOptions{}, paper_network(Architecture::rnn), paper_task(1.0), options);
   EXPECT_TRUE(r.found) << r.message;
   return r.lambda_c;
 }
@@ -59,7 +73,7 @@ TEST(PhaseTransition, RnnEqualsDnnBelowCritical) {
   const TheorySummary dnn = solve(Architecture::dnn, 0.5);
   ASSERT_EQ(rnn.status, Status::done) << rnn.message;
   ASSERT_EQ(dnn.status, Status::done) << dnn.message;
-  EXPECT_EQ(rnn.branches.size(), 1u) << "no broken branch below lambda_c";
+  EXPECT_EQ(rnn.states.size(), 1u) << "no broken branch below lambda_c";
   EXPECT_EQ(rnn.solution().q, 0.0);
   const Eigen::MatrixXd a = equal_time_blocks(rnn.solution().C, 4, 4);
   const Eigen::MatrixXd b = equal_time_blocks(dnn.solution().C, 4, 4);
@@ -74,14 +88,16 @@ TEST(PhaseTransition, OnlyTheRnnBreaksAboveCritical) {
   const TheorySummary dnn = solve(Architecture::dnn, 1.5);
   ASSERT_EQ(rnn.status, Status::done) << rnn.message;
   ASSERT_EQ(dnn.status, Status::done) << dnn.message;
-  ASSERT_EQ(rnn.branches.size(), 2u) << rnn.message;
-  const BranchSolution& symmetric = rnn.branches[0];
-  const BranchSolution& broken = rnn.branches[1];
+  ASSERT_EQ(count_of(rnn, StateKind::broken), 2) << rnn.message << "\n" << rnn.report();
+  ASSERT_NE(state_of(rnn, StateKind::symmetric), nullptr);
+  const BranchSolution& symmetric = *state_of(rnn, StateKind::symmetric);
+  const BranchSolution& broken = *state_of(rnn, StateKind::broken);
+  EXPECT_FALSE(symmetric.stable);
   EXPECT_EQ(rnn.solution().name, "broken");
   EXPECT_GT(std::abs(broken.q), 0.5);
   EXPECT_LT(broken.free_energy, symmetric.free_energy - 1e-4);
   EXPECT_EQ(symmetric.q, 0.0);
-  EXPECT_EQ(dnn.branches.size(), 1u);
+  EXPECT_EQ(dnn.states.size(), 1u);
   EXPECT_EQ(dnn.solution().q, 0.0);
   // The symmetric RNN solution still coincides with the DNN's equal-time kernels (section 3.2).
   const Eigen::MatrixXd a = equal_time_blocks(symmetric.C, 4, 4);
@@ -96,13 +112,17 @@ TEST(PhaseTransition, StabilityChangesAtCriticalSignal) {
   EXPECT_GT(lambda_c, 0.1);
   EXPECT_LT(lambda_c, 10.0);
   const NetworkSpec n = paper_network(Architecture::rnn);
-  EXPECT_LT(symmetric_branch_instability(TheoryOptions{}, n, paper_task(1.0), lambda_c * (1 - 1e-4)), 1.0);
-  EXPECT_GT(symmetric_branch_instability(TheoryOptions{}, n, paper_task(1.0), lambda_c * (1 + 1e-4)), 1.0);
+  EXPECT_LT(
+      symmetric_branch_instability(TheoryOptions{}, n, paper_task(1.0), lambda_c * (1 - 1e-4)),
+      1.0);
+  EXPECT_GT(
+      symmetric_branch_instability(TheoryOptions{}, n, paper_task(1.0), lambda_c * (1 + 1e-4)),
+      1.0);
   // No broken branch just below, one just above.
-  EXPECT_EQ(solve(Architecture::rnn, lambda_c * 0.999).branches.size(), 1u);
+  EXPECT_EQ(solve(Architecture::rnn, lambda_c * 0.999).states.size(), 1u);
   const TheorySummary above = solve(Architecture::rnn, lambda_c * 1.001);
-  ASSERT_EQ(above.branches.size(), 2u) << above.message;
-  EXPECT_GT(std::abs(above.branches[1].q), 0.0);
+  ASSERT_EQ(count_of(above, StateKind::broken), 2) << above.message;
+  EXPECT_GT(std::abs(above.solution().q), 0.0);
 }
 
 // docs/theory.md 5.5 / issue: exponent of q in (lam - lam_c) is 0.5 +- 0.03, and the broken branch
@@ -158,8 +178,9 @@ TEST(PhaseTransition, LandauCurveSingleWellBelowDoubleWellAbove) {
   ASSERT_TRUE(above.landau.has_value());
   const auto& la = *above.landau;
   ASSERT_EQ(la.q.size(), 41u) << la.message;
-  const double F_broken = above.branches[1].free_energy, q_broken = std::abs(above.branches[1].q);
-  EXPECT_NEAR(la.F[mid], above.branches[0].free_energy, 1e-10);
+  const double F_broken = state_of(above, StateKind::broken)->free_energy;
+  const double q_broken = std::abs(state_of(above, StateKind::broken)->q);
+  EXPECT_NEAR(la.F[mid], state_of(above, StateKind::symmetric)->free_energy, 1e-10);
   std::size_t argmin = 0;
   for (std::size_t i = 0; i < la.q.size(); ++i) {
     EXPECT_GT(la.F[i], F_broken - 1e-9) << "the broken branch is the global minimum of F(q)";
@@ -169,25 +190,6 @@ TEST(PhaseTransition, LandauCurveSingleWellBelowDoubleWellAbove) {
   const double spacing = la.q[1] - la.q[0];
   EXPECT_NEAR(std::abs(la.q[argmin]), q_broken, spacing) << "double well with minima at +-q_broken";
   EXPECT_GT(la.F[mid], F_broken + 1e-3);
-}
-
-// T = 8 has a competing coherent state: at lam ~ 1.13 the descent from the unstable symmetric branch
-// ends in a q = 0 minimum with alternating even-lag correlations (a period-4 oscillation) and lower
-// F. It is not the broken branch of docs/theory.md 3.2; the point must be flagged, never "converged".
-TEST(PhaseTransition, UnstableSymmetricBranchWithoutBrokenBranchIsNotConverged) {
-  NetworkSpec n = paper_network(Architecture::rnn);
-  n.T = 8;
-  TheorySummary summary;
-  solve_saddle_point(TheoryOptions{}, TheoryProblem{n, make_dataset(paper_task(1.1256410256410256), 8)},
-                     &summary);
-  if (summary.branches.size() == 2) {
-    // If a later solver finds a broken branch here, it must be a real one.
-    EXPECT_GT(std::abs(summary.branches[1].q), 1e-3);
-    return;
-  }
-  EXPECT_EQ(summary.status, Status::not_converged) << summary.message;
-  EXPECT_NE(summary.message.find("unstable"), std::string::npos) << summary.message;
-  EXPECT_NE(summary.message.find("q = 0 state"), std::string::npos) << summary.message;
 }
 
 // The Legendre form F_eps + eps P q equals the KL form of F at the constrained solution.

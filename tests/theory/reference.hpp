@@ -3,8 +3,8 @@
 // (no code shared with src/theory), so the tests compare against the specification, not the
 // implementation.
 #include <Eigen/Cholesky>
-#include <Eigen/LU>
 #include <Eigen/Core>
+#include <Eigen/LU>
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -29,8 +29,10 @@ inline Eigen::MatrixXd input_kernel(const Dataset& d, bool rnn) {
   return X;
 }
 
-// K(C)^{(t,p),(s,q)} = w C^{(t-1,p),(s-1,q)} + u X, zero shift term at t=0 or s=0 (DNN: t = s only).
-inline Eigen::MatrixXd prior_covariance(const NetworkSpec& n, const Dataset& d, const Eigen::MatrixXd& C) {
+// K(C)^{(t,p),(s,q)} = w C^{(t-1,p),(s-1,q)} + u X, zero shift term at t=0 or s=0 (DNN: t = s
+// only).
+inline Eigen::MatrixXd prior_covariance(const NetworkSpec& n, const Dataset& d,
+                                        const Eigen::MatrixXd& C) {
   const bool rnn = n.architecture == Architecture::rnn;
   Eigen::MatrixXd K = n.u * input_kernel(d, rnn);
   for (int t = 1; t < d.T; ++t)
@@ -43,7 +45,8 @@ inline Eigen::MatrixXd prior_covariance(const NetworkSpec& n, const Dataset& d, 
   return K;
 }
 
-inline Eigen::MatrixXd shift_transpose(const NetworkSpec& n, const Dataset& d, const Eigen::MatrixXd& G) {
+inline Eigen::MatrixXd shift_transpose(const NetworkSpec& n, const Dataset& d,
+                                       const Eigen::MatrixXd& G) {
   const bool rnn = n.architecture == Architecture::rnn;
   Eigen::MatrixXd out = Eigen::MatrixXd::Zero(d.M(), d.M());
   for (int t = 0; t + 1 < d.T; ++t)
@@ -104,13 +107,57 @@ inline Readout readout(const NetworkSpec& n, const Dataset& d, const Eigen::Matr
 }
 
 // |(K^{-1} - C_hat)^{-1} - C|_F / |C|_F for linear phi: zero exactly at a saddle point.
-inline double linear_fixed_point_defect(const NetworkSpec& n, const Dataset& d, const Eigen::MatrixXd& C) {
+inline double linear_fixed_point_defect(const NetworkSpec& n, const Dataset& d,
+                                        const Eigen::MatrixXd& C) {
   const Eigen::MatrixXd K = prior_covariance(n, d, C);
   const Eigen::MatrixXd K_inv = K.inverse();
   const Eigen::MatrixXd G = K_inv * C * K_inv - K_inv;
   const Eigen::MatrixXd C_hat = n.w * shift_transpose(n, d, G) + readout(n, d, C).tilt;
   const Eigen::MatrixXd next = (K_inv - C_hat).inverse();
   return (next - C).norm() / C.norm();
+}
+
+// docs/theory.md 3.1, KL form: F(C) = 1/2 [tr(K^{-1} C) - logdet(K^{-1} C) - M] + 1/2 y^T r.
+inline double free_energy_kl(const NetworkSpec& n, const Dataset& d, const Eigen::MatrixXd& C) {
+  const Eigen::MatrixXd K = prior_covariance(n, d, C);
+  const Eigen::MatrixXd A = K.inverse() * C;
+  return 0.5 * (A.trace() - std::log(A.determinant()) - d.M()) + 0.5 * readout(n, d, C).y_dot_r;
+}
+
+// dF/dC of free_energy_kl, derived by hand: 1/2 (K^{-1} - C^{-1} - w Sh^T(G) - tilt) with
+// G = K^{-1} C K^{-1} - K^{-1} (the K(C) dependence) and tilt = v E r r^T E^T (the readout's).
+inline Eigen::MatrixXd free_energy_gradient(const NetworkSpec& n, const Dataset& d,
+                                            const Eigen::MatrixXd& C) {
+  const Eigen::MatrixXd K_inv = prior_covariance(n, d, C).inverse();
+  const Eigen::MatrixXd G = K_inv * C * K_inv - K_inv;
+  return 0.5 * (K_inv - C.inverse() - n.w * shift_transpose(n, d, G) - readout(n, d, C).tilt);
+}
+
+// Hessian of free_energy_kl over packed entries (i <= j where `allowed`; coordinates x_k move
+// C along E_ij + E_ji, or E_ii), by central differences of free_energy_gradient: H_kl =
+// d/dx_l tr(dF/dC U_k). Symmetrized.
+template <class Allowed>
+Eigen::MatrixXd free_energy_hessian_fd(const NetworkSpec& n, const Dataset& d,
+                                       const Eigen::MatrixXd& C, Allowed allowed, double h) {
+  std::vector<std::pair<int, int>> e;
+  for (int i = 0; i < d.M(); ++i)
+    for (int j = i; j < d.M(); ++j)
+      if (allowed(i, j)) e.emplace_back(i, j);
+  const int m = static_cast<int>(e.size());
+  const auto packed_gradient = [&](const Eigen::MatrixXd& X) {
+    const Eigen::MatrixXd g = free_energy_gradient(n, d, X);
+    Eigen::VectorXd out(m);
+    for (int k = 0; k < m; ++k)
+      out(k) = (e[k].first == e[k].second ? 1.0 : 2.0) * g(e[k].first, e[k].second);
+    return out;
+  };
+  Eigen::MatrixXd H(m, m);
+  for (int l = 0; l < m; ++l) {
+    Eigen::MatrixXd U = Eigen::MatrixXd::Zero(d.M(), d.M());
+    U(e[l].first, e[l].second) = U(e[l].second, e[l].first) = 1.0;
+    H.col(l) = (packed_gradient(C + h * U) - packed_gradient(C - h * U)) / (2 * h);
+  }
+  return 0.5 * (H + H.transpose());
 }
 
 // NNGP prior kernel by the recursion C = K(C), block row by block row.

@@ -10,3 +10,5 @@ kernelsweep_theory_test(linear_theory_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/li
 kernelsweep_theory_test(phase_transition_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/phase_transition_test.cpp)
 kernelsweep_theory_test(erf_theory_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/erf_theory_test.cpp)
 kernelsweep_test(cli_point_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/cli_point_test.cpp)
+kernelsweep_theory_test(stationary_states_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/stationary_states_test.cpp)
+kernelsweep_theory_test(transition_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/transition_test.cpp)

@@ -1,0 +1,276 @@
+#include "theory/linear_states.hpp"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "model/deadline.hpp"
+#include "random/philox_stream.hpp"
+#include "theory/linear_saddle_point.hpp"
+
+namespace kernelsweep {
+
+std::string to_string(StateKind kind) {
+  switch (kind) {
+    case StateKind::symmetric:
+      return "symmetric";
+    case StateKind::broken:
+      return "broken";
+    case StateKind::other:
+      return "other";
+  }
+  return "unknown";
+}
+
+HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                 double amplitude, bool want_direction) {
+  HessianCheck check;
+  check.minimum = std::numeric_limits<double>::quiet_NaN();
+  const LinearEvaluation e = evaluate_linear(s, C, amplitude);
+  if (!e.defined || !e.readout.ok) return check;
+  check.defined = true;
+  const EntryList all = entries_where(s, true);
+  const int n = static_cast<int>(all.size());
+  // Packed coordinates count an off-diagonal entry once: grad F = D pack(R), Hess F = D J_R with
+  // D = 1/2 on the diagonal entries (R = 2 dF/dC, see minimize_free_energy).
+  Eigen::MatrixXd hessian = residual_jacobian(s, C, e, all);
+  for (int k = 0; k < n; ++k)
+    if (all[k].first == all[k].second) hessian.row(k) *= 0.5;
+  hessian = 0.5 * (hessian + hessian.transpose()).eval();
+  const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
+  Eigen::LLT<Eigen::MatrixXd> llt(hessian +
+                                  kStabilityTolerance * scale * Eigen::MatrixXd::Identity(n, n));
+  check.stable = llt.info() == Eigen::Success;
+  if (check.stable || !want_direction) return check;
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(hessian);
+  check.minimum = eig.eigenvalues()(0);
+  check.direction = eig.eigenvectors().col(0);
+  return check;
+}
+
+Eigen::MatrixXd mirror_state(const KernelStructure& s, const Eigen::MatrixXd& C) {
+  Eigen::MatrixXd out = C;
+  for (int i = 0; i < s.M(); ++i)
+    for (int j = 0; j < s.M(); ++j)
+      if (s.is_odd_lag(i, j)) out(i, j) = -C(i, j);
+  return out;
+}
+
+bool same_state(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+  return (a - b).norm() < 1e-6 * (a.norm() + b.norm());
+}
+
+namespace {
+
+double odd_lag_norm(const KernelStructure& s, const Eigen::MatrixXd& C) {
+  double sum = 0.0;
+  for (int i = 0; i < s.M(); ++i)
+    for (int j = 0; j < s.M(); ++j)
+      if (s.is_odd_lag(i, j)) sum += C(i, j) * C(i, j);
+  return std::sqrt(sum);
+}
+
+}  // namespace
+
+StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude,
+                           const Eigen::MatrixXd& symmetric_C, double tolerance,
+                           const std::string& origin, Eigen::VectorXd* negative_direction) {
+  StationaryState b;
+  b.origin = origin;
+  b.C = C;
+  b.H = C;
+  b.q = s.order_parameter(C);
+  b.hessian_minimum = std::numeric_limits<double>::quiet_NaN();
+  const LinearEvaluation e = evaluate_linear(s, C, amplitude);
+  const bool odd_free = odd_lag_norm(s, C) < 1e-9 * C.norm();
+  if (s.has_sign_symmetry() && !odd_free)
+    b.kind = std::abs(b.q) > 1e-9 * C.norm() ? StateKind::broken : StateKind::other;
+  else if (s.has_sign_symmetry() && symmetric_C.size() > 0 && same_state(C, symmetric_C))
+    b.kind = StateKind::symmetric;
+  else if (s.network().architecture == Architecture::dnn && symmetric_C.size() > 0 &&
+           same_state(C, symmetric_C))
+    b.kind = StateKind::symmetric;  // the DNN's state continued from the prior: no coherence at all
+  else
+    b.kind = StateKind::other;
+  b.name = to_string(b.kind);
+  if (!e.ok) {
+    b.status = Status::failed;
+    b.message = e.failure;
+    return b;
+  }
+  b.f = s.predictions(C, e.readout);
+  b.free_energy = linear_free_energy(C, e);
+  b.residual = e.fixed_point_residual;
+  const HessianCheck h = free_energy_hessian(s, C, amplitude, negative_direction != nullptr);
+  b.stable = h.stable;
+  b.hessian_minimum = h.minimum;
+  if (negative_direction) *negative_direction = h.direction;
+  const bool converged = b.residual < tolerance;
+  b.status = converged && b.stable ? Status::done : Status::not_converged;
+  std::ostringstream msg;
+  msg << origin;
+  if (!converged) msg << "; residual " << b.residual << " above tolerance " << tolerance;
+  if (!b.stable) {
+    msg << "; a saddle of F (Hessian not positive definite";
+    if (std::isfinite(h.minimum)) msg << ", smallest eigenvalue " << h.minimum;
+    msg << ")";
+  }
+  b.message = msg.str();
+  return b;
+}
+
+bool add_distinct(std::vector<StationaryState>* states, StationaryState state) {
+  for (const auto& existing : *states)
+    if (same_state(existing.C, state.C)) return false;
+  states->push_back(std::move(state));
+  return true;
+}
+
+int lowest_stable_state(const std::vector<StationaryState>& states) {
+  int best = -1;
+  for (int i = 0; i < static_cast<int>(states.size()); ++i) {
+    const auto& c = states[static_cast<std::size_t>(i)];
+    if (c.status != Status::done) continue;
+    if (best < 0) {
+      best = i;
+      continue;
+    }
+    const auto& b = states[static_cast<std::size_t>(best)];
+    const double tie = 1e-12 * (1.0 + std::abs(b.free_energy));
+    if (c.free_energy < b.free_energy - tie ||
+        (std::abs(c.free_energy - b.free_energy) <= tie && c.q > b.q))
+      best = i;
+  }
+  return best;
+}
+
+namespace {
+
+bool positive_definite(const Eigen::MatrixXd& C) {
+  return Eigen::LLT<Eigen::MatrixXd>(C).info() == Eigen::Success;
+}
+
+// C_sym with the lag-`lag` blocks C^{t,t+lag} raised by delta times the mean of the two diagonal
+// blocks (a coherent seed; sign alternating with t/lag when `alternate`).
+Eigen::MatrixXd lag_seed(const KernelStructure& s, const Eigen::MatrixXd& C, int lag, double delta,
+                         bool alternate) {
+  const int T = s.T(), P = s.P();
+  Eigen::MatrixXd C0 = C;
+  for (int t = 0; t + lag < T; ++t) {
+    const double sign = alternate && ((t / lag) & 1) ? -1.0 : 1.0;
+    const Eigen::MatrixXd block =
+        0.5 * sign * delta *
+        (C.block(t * P, t * P, P, P) + C.block((t + lag) * P, (t + lag) * P, P, P));
+    C0.block(t * P, (t + lag) * P, P, P) += block;
+    C0.block((t + lag) * P, t * P, P, P) += block.transpose();
+  }
+  return C0;
+}
+
+// L (I + S) L^T with C = L L^T and S a symmetric Gaussian matrix of Frobenius norm `size` < 1 (so
+// still positive definite), keyed by (seed, point, 1000 + k).
+Eigen::MatrixXd random_seed(const Eigen::MatrixXd& C, const StateSearchOptions& options, int k,
+                            double size) {
+  PhiloxStream stream(options.seed, options.point_index, 1000 + static_cast<std::uint64_t>(k),
+                      StreamPurpose::theory_monte_carlo);
+  const int M = static_cast<int>(C.rows());
+  Eigen::MatrixXd S(M, M);
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j <= i; ++j) S(i, j) = S(j, i) = stream.normal();
+  S *= size / S.norm();
+  const Eigen::MatrixXd L = Eigen::LLT<Eigen::MatrixXd>(C).matrixL();
+  return L * (Eigen::MatrixXd::Identity(M, M) + S) * L.transpose();
+}
+
+class StateSearch {
+ public:
+  StateSearch(const KernelStructure& s, double amplitude, const Eigen::MatrixXd& C_symmetric,
+              const StateSearchOptions& options)
+      : s_(s),
+        amplitude_(amplitude),
+        C_symmetric_(C_symmetric),
+        options_(options),
+        all_(entries_where(s, true)) {}
+
+  // Adds the stationary state at C (already converged) and descends from it if it is a saddle.
+  void add(const Eigen::MatrixXd& C, const std::string& origin, int depth) {
+    Eigen::VectorXd direction;
+    StationaryState state =
+        make_state(s_, C, amplitude_, C_symmetric_, options_.tolerance, origin, &direction);
+    if (state.status == Status::failed) return;
+    const bool saddle = !state.stable && state.hessian_minimum < 0.0;
+    if (!add_distinct(&states_, std::move(state))) return;
+    if (!saddle || depth >= options_.max_descent_depth) return;
+    const Eigen::MatrixXd V = unpack(direction, all_, s_.M());
+    for (double sign : {1.0, -1.0}) {
+      double delta = 0.05 * C.norm() / V.norm();
+      for (int k = 0; k < 6 && !positive_definite(C + sign * delta * V); ++k) delta *= 0.5;
+      std::ostringstream how;
+      how << "descent from the " << origin << " saddle along " << (sign > 0 ? "+" : "-")
+          << "its negative-curvature direction";
+      settle(C + sign * delta * V, how.str(), depth + 1);
+    }
+  }
+
+  // Minimizes F from C0 and adds the state it reaches.
+  void settle(const Eigen::MatrixXd& C0, const std::string& origin, int depth) {
+    check_deadline();
+    if (!positive_definite(C0)) return;
+    MinimizeOptions minimize;
+    minimize.tolerance = options_.tolerance;
+    const LinearSolveResult r = minimize_free_energy(s_, C0, amplitude_, all_, minimize);
+    if (!r.converged) return;
+    add(r.C, origin, depth);
+  }
+
+  void seeds() {
+    if (s_.T() >= 2) {
+      for (double delta : {0.3, 0.05})
+        settle(lag_seed(s_, C_symmetric_, 1, delta, false), "odd-lag seed", 0);
+    }
+    if (s_.T() >= 3) {
+      settle(lag_seed(s_, C_symmetric_, 2, 0.3, false), "lag-2 seed", 0);
+      settle(lag_seed(s_, C_symmetric_, 2, 0.3, true), "period-4 seed", 0);
+    }
+    if (s_.network().architecture == Architecture::rnn)
+      for (int k = 0; k < options_.random_seeds; ++k)
+        settle(random_seed(C_symmetric_, options_, k, 0.6), "random seed", 0);
+  }
+
+  void add_mirrors() {
+    if (!s_.has_sign_symmetry()) return;
+    const std::size_t n = states_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (states_[i].kind != StateKind::broken) continue;
+      add_distinct(&states_,
+                   make_state(s_, mirror_state(s_, states_[i].C), amplitude_, C_symmetric_,
+                              options_.tolerance, "W -> -W image of a " + states_[i].origin));
+    }
+  }
+
+  std::vector<StationaryState> take() { return std::move(states_); }
+
+ private:
+  const KernelStructure& s_;
+  double amplitude_;
+  Eigen::MatrixXd C_symmetric_;
+  StateSearchOptions options_;
+  EntryList all_;
+  std::vector<StationaryState> states_;
+};
+
+}  // namespace
+
+std::vector<StationaryState> search_linear_states(const KernelStructure& s, double amplitude,
+                                                  const Eigen::MatrixXd& C_symmetric,
+                                                  const StateSearchOptions& options) {
+  StateSearch search(s, amplitude, C_symmetric, options);
+  search.add(C_symmetric, s.has_sign_symmetry() ? "symmetric branch" : "prior-continued state", 0);
+  search.seeds();
+  search.add_mirrors();
+  return search.take();
+}
+
+}  // namespace kernelsweep
