@@ -235,16 +235,19 @@ PointConfig parse_point_config(const YAML::Node& root) {
                       ", D=" + std::to_string(c.task.D));
 
   const Section theory(root, "theory", {"enabled", "branch", "tolerance", "max_iterations", "samples",
-                                        "seed", "landau"});
+                                        "seed", "landau", "replicates", "window", "drift_sigmas"});
   c.theory_enabled = theory.boolean("enabled", true);
   c.theory.branch = theory.choice<BranchChoice>(
       "branch", BranchChoice::automatic,
       {{"auto", BranchChoice::automatic}, {"symmetric", BranchChoice::symmetric}, {"broken", BranchChoice::broken}});
   c.theory.tolerance = theory.real("tolerance", 1e-12, 0.0, true, 1.0);
-  const int default_iterations = c.model.activation == Activation::linear ? 400 : 200;
+  const int default_iterations = c.model.activation == Activation::linear ? 400 : 4000;
   c.theory.max_iterations = static_cast<int>(theory.integer("max_iterations", default_iterations, 1, 10000000));
   c.theory.samples = static_cast<int>(theory.integer("samples", 4000, 40, 100000000));
   c.theory.seed = static_cast<std::uint64_t>(theory.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
+  c.theory.replicates = static_cast<int>(theory.integer("replicates", 8, 2, 100000));
+  c.theory.window = static_cast<int>(theory.integer("window", 0, 0, 10000000));
+  c.theory.drift_sigmas = theory.real("drift_sigmas", 2.0, 0.0, true, 100.0);
   c.theory.landau = theory.boolean("landau", false);
   if (c.theory.landau && (c.model.activation != Activation::linear ||
                           c.model.architecture != Architecture::rnn || c.model.T < 2))
@@ -287,7 +290,9 @@ nlohmann::json to_json(const PointConfig& c) {
                {"supervised", resolve_supervised_times(c.task, c.model.T)}, {"seed", c.task.seed}};
   j["theory"] = {{"enabled", c.theory_enabled}, {"branch", to_string(c.theory.branch)},
                  {"tolerance", c.theory.tolerance}, {"max_iterations", c.theory.max_iterations},
-                 {"samples", c.theory.samples}, {"seed", c.theory.seed}, {"landau", c.theory.landau}};
+                 {"samples", c.theory.samples}, {"seed", c.theory.seed}, {"landau", c.theory.landau},
+                 {"replicates", c.theory.replicates}, {"window", c.theory.window},
+                 {"drift_sigmas", c.theory.drift_sigmas}};
   j["sgld"] = {{"enabled", c.sgld.enabled}, {"replicas", c.sgld.replicas}, {"steps", c.sgld.steps},
                {"burn_in", c.sgld.burn_in}, {"thin", c.sgld.thin}, {"eta", c.sgld.eta},
                {"seed", c.sgld.seed}, {"precision", to_string(c.sgld.precision)},
