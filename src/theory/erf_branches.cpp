@@ -269,8 +269,9 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
       project(s, project_odd, rep.C);
       project(s, project_odd, rep.H);
       // The broken branch is the one seeded with q > 0: a replicate that noise carried to the
-      // mirror state is reflected back (W -> -W maps h^t to (-1)^t h^t, exactly).
-      if (broken_seed && s.order_parameter(rep.H) < 0.0) {
+      // mirror state early on is reflected back (W -> -W maps h^t to (-1)^t h^t, exactly). Only
+      // before the windows start: reflecting later would fold a q = 0 state onto q > 0.
+      if (broken_seed && k < switch_estimator && s.order_parameter(rep.H) < 0.0) {
         rep.C = parity.asDiagonal() * rep.C * parity.asDiagonal();
         rep.H = parity.asDiagonal() * rep.H * parity.asDiagonal();
         rep.sampler.reflect(parity);
