@@ -56,6 +56,11 @@ Timed run(const KernelStructure& s, const TheoryOptions& options) {
 }
 
 void print(const char* label, const Timed& t, const KernelStructure& s) {
+  if (t.b.C.size() == 0) {  // failed or stopped before the first windows: no kernels
+    std::printf("  %-9s %-13s %7.2f s  %5d it: %s\n", label, to_string(t.b.status).c_str(),
+                t.seconds, t.b.iterations, t.b.message.c_str());
+    return;
+  }
   const int last = s.M() - 1;
   std::printf(
       "  %-9s %-13s %7.2f s  %5d it (window %4d)  q = %.5f +- %.5f  F = %.5f +- %.4f  "
@@ -74,7 +79,7 @@ void bench(const BenchPoint& point, bool with_reference) {
   const Timed standard = run(s, options);
   print("default", standard, s);
   std::printf("    %s\n", standard.b.message.c_str());
-  if (!with_reference || standard.b.status == Status::failed) return;
+  if (!with_reference || standard.b.C.size() == 0) return;
   TheoryOptions reference_options = options;
   reference_options.samples = 4 * options.samples;
   reference_options.window = 3 * standard.b.window;
@@ -82,6 +87,7 @@ void bench(const BenchPoint& point, bool with_reference) {
   reference_options.seed = 1001;
   const Timed reference = run(s, reference_options);
   print("reference", reference, s);
+  if (reference.b.C.size() == 0) return;
   const int last = s.M() - 1;
   const auto z = [](double a, double ea, double b, double eb) {
     return (a - b) / std::hypot(ea, eb);

@@ -219,7 +219,9 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
   // estimator of G is used until the iteration has settled after the ramp (the integration-by-parts
   // estimator, far less noisy, can make the iteration diverge from a distant start).
   const int ramp = 40;
-  const int switch_estimator = 2 * ramp;
+  // Switching after a window's time (at most 240 iterations), not right after the ramp: at T=8
+  // (P=4, lam=1.5) the switch at iteration 80 lost positive definiteness of K twenty later.
+  const int switch_estimator = std::max(2 * ramp, std::min(schedule.window, 240));
   const int cap = std::max(1, options.max_iterations) * (broken_seed ? 2 : 1);
   Eigen::VectorXd parity(M);  // (-1)^t at mu = t P + p
   for (int i = 0; i < M; ++i) parity(i) = (i / P) % 2 == 0 ? 1.0 : -1.0;
@@ -252,6 +254,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
       const TiltedState t = tilt_at(s, rep.C, rep.H, amplitude, project_odd);
       if (!t.ok) {
         b.status = Status::failed;
+        b.iterations = k;
         b.message =
             "K(C) or v C_SS + kappa I lost positive definiteness (or C_hat became non-finite) "
             "at Monte-Carlo iteration " +
