@@ -123,6 +123,11 @@ TheoryResult make_theory_result(const TheorySummary& s, double seconds) {
     t.free_energy_stderr = b.free_energy_stderr;
     t.H_stderr = b.H_stderr;
     t.C_stderr = b.C_stderr;
+    t.replicates = b.replicates;
+    t.q_drift = b.q_drift;
+    t.q_drift_stderr = b.q_drift_stderr;
+    t.kernel_drift_ratio = b.kernel_drift_ratio;
+    t.g_mismatch_ratio = b.g_mismatch_ratio;
   }
   return t;
 }

@@ -36,6 +36,9 @@ struct TheoryResult {
   double generalization_error = NAN;
   double free_energy_symmetric = NAN, free_energy_broken = NAN, q_broken = NAN;
   double seconds = NAN;                         // wall time of the theory solve
+  // erf stopping-rule evidence (the last two windows); missing for the linear theory.
+  std::int64_t replicates = kMissingInteger;
+  double q_drift = NAN, q_drift_stderr = NAN, kernel_drift_ratio = NAN, g_mismatch_ratio = NAN;
   std::int64_t stable_states = kMissingInteger;  // distinct stable states found (1: no coexistence)
   // Every stationary state found, one entry each (n x 1): the selected one and the metastable and
   // unstable others; kind codes as BranchKind, stable 1 / 0.

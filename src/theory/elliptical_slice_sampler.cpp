@@ -72,24 +72,35 @@ void EllipticalSliceSampler::sweep(const Eigen::MatrixXd& L, const Eigen::Matrix
   }
 }
 
+SingleSiteMoments EllipticalSliceSampler::moments(const Eigen::MatrixXd& C_hat) const {
+  return moments(C_hat, 0, chains());
+}
+
+SingleSiteMoments EllipticalSliceSampler::moments(const Eigen::MatrixXd& C_hat, int first,
+                                                  int count) const {
+  const int n = count;
+  const Eigen::MatrixXd h = h_.middleCols(first, count);
+  const Eigen::MatrixXd phi = activation_value(activation_, h.array()).matrix();
+  const Eigen::MatrixXd dphi = activation_derivative(activation_, h.array()).matrix();
+  const Eigen::MatrixXd d2phi = activation_second_derivative(activation_, h.array()).matrix();
+  const Eigen::MatrixXd tilt_phi = C_hat * phi;
+  const Eigen::MatrixXd grad_V = (dphi.array() * tilt_phi.array()).matrix();
+  SingleSiteMoments m;
+  m.C = phi * phi.transpose() / n;
+  m.H = h * h.transpose() / n;
+  m.G_by_parts = C_hat.cwiseProduct(dphi * dphi.transpose() / n) + grad_V * grad_V.transpose() / n;
+  m.G_by_parts.diagonal() += (d2phi.array() * tilt_phi.array()).rowwise().mean().matrix();
+  m.mean_V = 0.5 * (phi.array() * tilt_phi.array()).colwise().sum().mean();
+  return m;
+}
+
 SingleSiteMoments EllipticalSliceSampler::measure(const Eigen::MatrixXd& C_hat, int batches) const {
   const int M = static_cast<int>(h_.rows());
   const int n = chains();
   batches = std::max(2, std::min(batches, n));
+  SingleSiteMoments m = moments(C_hat);
   const Eigen::MatrixXd phi = activation_value(activation_, h_.array()).matrix();
-  const Eigen::MatrixXd dphi = activation_derivative(activation_, h_.array()).matrix();
-  const Eigen::MatrixXd d2phi = activation_second_derivative(activation_, h_.array()).matrix();
-  const Eigen::MatrixXd tilt_phi = C_hat * phi;
-  const Eigen::MatrixXd grad_V = (dphi.array() * tilt_phi.array()).matrix();
-  const Eigen::ArrayXd V = 0.5 * (phi.array() * tilt_phi.array()).colwise().sum().transpose();
-
-  SingleSiteMoments m;
-  m.C = phi * phi.transpose() / n;
-  m.H = h_ * h_.transpose() / n;
-  m.G_by_parts = C_hat.cwiseProduct(dphi * dphi.transpose() / n) +
-                 grad_V * grad_V.transpose() / n;
-  m.G_by_parts.diagonal() += (d2phi.array() * tilt_phi.array()).rowwise().mean().matrix();
-  m.mean_V = V.mean();
+  const Eigen::ArrayXd V = 0.5 * (phi.array() * (C_hat * phi).array()).colwise().sum().transpose();
 
   // Batch means over groups of chains (chains are independent, so groups are too).
   Eigen::MatrixXd C_sq = Eigen::MatrixXd::Zero(M, M), H_sq = Eigen::MatrixXd::Zero(M, M);
@@ -97,7 +108,8 @@ SingleSiteMoments EllipticalSliceSampler::measure(const Eigen::MatrixXd& C_hat, 
   const int size = n / batches;
   for (int b = 0; b < batches; ++b) {
     const auto cols = Eigen::seqN(b * size, size);
-    const Eigen::MatrixXd Cb = phi(Eigen::all, cols) * phi(Eigen::all, cols).transpose() / size - m.C;
+    const Eigen::MatrixXd Cb =
+        phi(Eigen::all, cols) * phi(Eigen::all, cols).transpose() / size - m.C;
     const Eigen::MatrixXd Hb = h_(Eigen::all, cols) * h_(Eigen::all, cols).transpose() / size - m.H;
     C_sq += Cb.cwiseProduct(Cb);
     H_sq += Hb.cwiseProduct(Hb);

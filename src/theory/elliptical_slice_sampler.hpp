@@ -11,8 +11,8 @@
 namespace kernelsweep {
 
 struct SingleSiteMoments {
-  Eigen::MatrixXd C, H;           // <phi phi^T>, <h h^T>
-  Eigen::MatrixXd G_by_parts;     // <grad^2 V + grad V grad V^T>
+  Eigen::MatrixXd C, H;        // <phi phi^T>, <h h^T>
+  Eigen::MatrixXd G_by_parts;  // <grad^2 V + grad V grad V^T>
   Eigen::MatrixXd C_stderr, H_stderr;
   double mean_V = 0.0, mean_V_stderr = 0.0;  // V = 1/2 phi^T C_hat phi
 };
@@ -27,6 +27,14 @@ class EllipticalSliceSampler {
   void sweep(const Eigen::MatrixXd& L, const Eigen::MatrixXd& C_hat, int sweeps);
   // Moments over the current chain states; standard errors from `batches` groups of chains.
   SingleSiteMoments measure(const Eigen::MatrixXd& C_hat, int batches = 20) const;
+  // The same moments without standard errors (the per-iteration estimate of the fixed-point map).
+  SingleSiteMoments moments(const Eigen::MatrixXd& C_hat) const;
+  // The same over chains [first, first + count) only (for batch means of derived quantities).
+  SingleSiteMoments moments(const Eigen::MatrixXd& C_hat, int first, int count) const;
+
+  // Multiplies every chain's coordinate i by signs(i) (a symmetry of the tilted posterior, e.g.
+  // h^t -> (-1)^t h^t under W -> -W).
+  void reflect(const Eigen::VectorXd& signs) { h_ = signs.asDiagonal() * h_; }
 
   const Eigen::MatrixXd& states() const { return h_; }
   int chains() const { return static_cast<int>(h_.cols()); }

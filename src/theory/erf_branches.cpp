@@ -1,15 +1,21 @@
-// Branches of the erf theory (docs/theory.md 3.3): stochastic-approximation fixed point on (C, C_hat)
-// with single-site moments from elliptical slice sampling, G first from K^{-1} H K^{-1} - K^{-1} and
-// then by integration by parts, Robbins-Monro averaging at the end, and the free energy with
-// log Z by thermodynamic integration over the tilt strength.
+// Branches of the erf theory (docs/theory.md 3.3): a damped stochastic fixed-point iteration on (C, H)
+// with single-site moments from elliptical slice sampling, run as R independent replicates with
+// independent streams. G comes first from K^{-1} H K^{-1} - K^{-1}, then by integration by parts.
+// The iteration stops on measured drift (erf_stopping_rule.hpp): when the window-to-window change
+// of the replicate-averaged (C, H) is within its Monte-Carlo error, the last window's average is
+// the answer and the replicates' spread its error bar; otherwise the branch is not_converged. The
+// free energy uses log Z by thermodynamic integration over the tilt strength.
+#include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <array>
 #include <cmath>
 #include <numbers>
 #include <sstream>
 
+#include "model/deadline.hpp"
 #include "theory/branch_solvers.hpp"
 #include "theory/elliptical_slice_sampler.hpp"
+#include "theory/erf_stopping_rule.hpp"
 #include "theory/linear_saddle_point.hpp"
 
 namespace kernelsweep {
@@ -40,12 +46,131 @@ void project(const KernelStructure& s, bool symmetric_branch, Eigen::MatrixXd& A
 }
 
 // Gauss-Legendre nodes and weights on [0, 1] (8 points): log Z = int_0^1 <V>_beta d beta.
-constexpr std::array<double, 8> kNodes = {0.0198550717512319, 0.1016667612931866, 0.2372337950418355,
-                                          0.4082826787521751, 0.5917173212478249, 0.7627662049581645,
-                                          0.8983332387068134, 0.9801449282487681};
-constexpr std::array<double, 8> kWeights = {0.0506142681451881, 0.1111905172266872, 0.1568533229389436,
-                                            0.1813418916891810, 0.1813418916891810, 0.1568533229389436,
-                                            0.1111905172266872, 0.0506142681451881};
+constexpr std::array<double, 8> kNodes = {
+    0.0198550717512319, 0.1016667612931866, 0.2372337950418355, 0.4082826787521751,
+    0.5917173212478249, 0.7627662049581645, 0.8983332387068134, 0.9801449282487681};
+constexpr std::array<double, 8> kWeights = {
+    0.0506142681451881, 0.1111905172266872, 0.1568533229389436, 0.1813418916891810,
+    0.1813418916891810, 0.1568533229389436, 0.1111905172266872, 0.0506142681451881};
+
+// Damping and time scale of the iteration, from the linear theory of the same network (erf ~
+// linear where it matters). The map has a stiff readout mode with a large negative Jacobian
+// eigenvalue mu_min, stable only for a < 2 / (1 - mu_min): keep |1 - a + a mu_min| <= 1/2. Its
+// slowest mode mu_max relaxes at the rate a (1 - mu_max) per iteration: the stopping rule's
+// window spans three such relaxation times, so that a window-to-window drift within the noise
+// bounds the remaining bias of the last window by ~5 % of its own change.
+struct IterationSchedule {
+  double damping = 0.5;
+  int window = 200;
+  double slow_eigenvalue = std::numeric_limits<double>::quiet_NaN();
+};
+
+IterationSchedule schedule_from_linear_surrogate(const KernelStructure& s,
+                                                 const TheoryOptions& options,
+                                                 bool include_odd_lag) {
+  IterationSchedule schedule;
+  NetworkSpec linear_network = s.network();
+  linear_network.activation = Activation::linear;
+  const KernelStructure linear(linear_network, s.data());
+  const BranchSolution surrogate = solve_linear_symmetric(linear, options);
+  if (surrogate.status != Status::failed) {
+    const EntryList entries = entries_where(linear, include_odd_lag);
+    const LinearEvaluation e = evaluate_linear(linear, surrogate.C, 1.0);
+    if (e.ok) {
+      const int n = static_cast<int>(entries.size());
+      Eigen::MatrixXd J(n, n);
+      for (int j = 0; j < n; ++j)
+        J.col(j) = pack(map_derivative(linear, surrogate.C, e,
+                                       unit_symmetric(entries[j].first, entries[j].second, s.M())),
+                        entries);
+      const Eigen::VectorXd mu = Eigen::EigenSolver<Eigen::MatrixXd>(J, false).eigenvalues().real();
+      if (mu.allFinite()) {
+        if (mu.minCoeff() < 0.0) schedule.damping = std::min(0.5, 1.5 / (1.0 - mu.minCoeff()));
+        schedule.slow_eigenvalue = mu.maxCoeff();
+      }
+    }
+  }
+  const double rate = schedule.damping * (1.0 - schedule.slow_eigenvalue);
+  // An unstable or marginal surrogate (mu_max >= 1, e.g. above lambda_c) says nothing useful.
+  if (std::isfinite(rate) && rate > 1e-3) schedule.window = static_cast<int>(std::ceil(3.0 / rate));
+  schedule.window = std::clamp(schedule.window, 40, 2000);
+  if (options.window > 0) schedule.window = options.window;
+  return schedule;
+}
+
+// One replicate of the stochastic iteration: its state (C, H) and its own chains and stream.
+// (Holding G instead of H in the state, C_hat = w Sh^T(G) + tilt, was tried: at the Fig. 2 point it
+// settled 7 % above the reference q.)
+struct Replicate {
+  Eigen::MatrixXd C, H;
+  EllipticalSliceSampler sampler;
+};
+
+// Everything the map needs at a state: K's Cholesky factor, the tilt C_hat and the readout.
+struct TiltedState {
+  bool ok = false;
+  Eigen::MatrixXd K, L, K_inv, C_hat;
+  KernelStructure::Readout readout;
+};
+
+TiltedState tilt_at(const KernelStructure& s, const Eigen::MatrixXd& C, const Eigen::MatrixXd& H,
+                    double amplitude, bool project_odd) {
+  TiltedState t;
+  t.K = s.prior_covariance(C);
+  Eigen::LLT<Eigen::MatrixXd> llt(t.K);
+  t.readout = s.readout(C, amplitude);
+  if (llt.info() != Eigen::Success || !t.readout.ok) return t;
+  t.L = llt.matrixL();
+  t.K_inv = llt.solve(Eigen::MatrixXd::Identity(s.M(), s.M()));
+  t.C_hat = s.network().w * s.shift_transpose(t.K_inv * H * t.K_inv - t.K_inv) + t.readout.tilt;
+  project(s, project_odd, t.C_hat);
+  t.ok = t.C_hat.allFinite();
+  return t;
+}
+
+// Free energy F = 1/2 tr(C_hat C) - log Z + 1/2 y^T r at a state, log Z = int_0^1 <V>_beta dbeta
+// with chains carried from one beta to the next; error from batch means over chains.
+void free_energy_at(const KernelStructure& s, const TheoryOptions& options, bool broken_seed,
+                    const Eigen::MatrixXd& C, const TiltedState& t, BranchSolution* b) {
+  PhiloxStream stream(options.seed, options.point_index, broken_seed ? 3 : 2,
+                      StreamPurpose::theory_monte_carlo);
+  EllipticalSliceSampler sampler(s.M(), options.samples, s.network().activation, stream);
+  double log_Z = 0.0, log_Z_var = 0.0;
+  sampler.draw_from_prior(t.L);
+  for (std::size_t i = 0; i < kNodes.size(); ++i) {
+    sampler.sweep(t.L, kNodes[i] * t.C_hat, 20);
+    const SingleSiteMoments mi = sampler.measure(t.C_hat);
+    log_Z += kWeights[i] * mi.mean_V;
+    log_Z_var += kWeights[i] * kWeights[i] * mi.mean_V_stderr * mi.mean_V_stderr;
+  }
+  b->free_energy = 0.5 * t.C_hat.cwiseProduct(C).sum() - log_Z + 0.5 * t.readout.y_dot_r;
+  // F is stationary at the fixed point: the state's own error enters F only at second order.
+  b->free_energy_stderr = std::sqrt(log_Z_var);
+
+  // The two G estimators agree only for chains in equilibrium at this (fixed) tilt: their mismatch,
+  // against its batch-means error over independent groups of chains, tests ESS mixing. (Inside the
+  // iteration the tilt jitters with the state's noise and K^{-1} is a nonlinear function of it, so
+  // the mismatch there is biased and says nothing about the chains.)
+  sampler.sweep(t.L, t.C_hat, 30);
+  const int batches = 20, size = sampler.chains() / batches;
+  std::vector<Eigen::MatrixXd> mismatch;
+  Eigen::MatrixXd mean = Eigen::MatrixXd::Zero(s.M(), s.M()), G = mean;
+  for (int k = 0; k < batches; ++k) {
+    const SingleSiteMoments m = sampler.moments(t.C_hat, k * size, size);
+    mismatch.push_back(t.K_inv * m.H * t.K_inv - t.K_inv - m.G_by_parts);
+    mean += mismatch.back() / batches;
+    G += m.G_by_parts / batches;
+  }
+  Eigen::MatrixXd var = Eigen::MatrixXd::Zero(s.M(), s.M());
+  for (const auto& d : mismatch) var += (d - mean).cwiseAbs2() / (batches * (batches - 1.0));
+  b->g_mismatch = mean.norm() / std::max(G.norm(), 1e-300);
+  b->g_mismatch_ratio = mean.norm() / std::max(std::sqrt(var.sum()), 1e-300);
+}
+
+// Norm of a drift against the norm of its standard error (1 for pure noise on average).
+double drift_ratio(const Eigen::VectorXd& drift, const Eigen::VectorXd& stderr_) {
+  return drift.norm() / std::max(stderr_.norm(), 1e-300);
+}
 
 }  // namespace
 
@@ -55,152 +180,182 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
   b.name = broken_seed ? "broken" : "symmetric";
   const int M = s.M(), T = s.T(), P = s.P();
   const bool project_odd = !broken_seed && s.has_sign_symmetry();
-  const double w = s.network().w;
-  const Eigen::MatrixXd I = Eigen::MatrixXd::Identity(M, M);
+  const EntryList entries = entries_where(s, !project_odd);
+  const int n = static_cast<int>(entries.size());
+  const int R = std::max(2, options.replicates);
+  const int chains = std::max(2, options.samples / R);
 
-  Eigen::MatrixXd C = erf_prior_kernel(s);
+  Eigen::MatrixXd C0 = erf_prior_kernel(s);
   if (broken_seed) {
     for (int t = 0; t + 1 < T; ++t) {
       const Eigen::MatrixXd block =
-          0.05 * 0.5 * (C.block(t * P, t * P, P, P) + C.block((t + 1) * P, (t + 1) * P, P, P));
-      C.block(t * P, (t + 1) * P, P, P) += block;
-      C.block((t + 1) * P, t * P, P, P) += block.transpose();
+          0.05 * 0.5 * (C0.block(t * P, t * P, P, P) + C0.block((t + 1) * P, (t + 1) * P, P, P));
+      C0.block(t * P, (t + 1) * P, P, P) += block;
+      C0.block((t + 1) * P, t * P, P, P) += block.transpose();
     }
   }
-  const auto cholesky = [&](const Eigen::MatrixXd& K, Eigen::MatrixXd* L) {
-    Eigen::LLT<Eigen::MatrixXd> llt(K);
-    if (llt.info() != Eigen::Success) return false;
-    *L = llt.matrixL();
-    return true;
-  };
-
-  PhiloxStream stream(options.seed, options.point_index, broken_seed ? 1 : 0,
-                      StreamPurpose::theory_monte_carlo);
-  EllipticalSliceSampler sampler(M, options.samples, s.network().activation, stream);
-  Eigen::MatrixXd L;
-  if (!cholesky(s.prior_covariance(C), &L)) {
+  const TiltedState prior = tilt_at(s, C0, s.prior_covariance(C0), 0.0, project_odd);
+  if (!prior.ok) {
     b.status = Status::failed;
     b.message = "K(C) is not positive definite at the prior kernel";
     return b;
   }
-  KernelStructure::Readout readout = s.readout(C, 0.0);
-  sampler.draw_from_prior(L);
-  // State (C, H) as in the linear iteration (where H = C): C_hat is a function of the state,
-  // C_hat = w Sh^T(K^{-1} H K^{-1} - K^{-1}) + tilt(C); sampling at C_hat gives new moments.
-  // Damping the moments (not C_hat) averages the Monte-Carlo noise of the K^{-1} H K^{-1} term.
-  Eigen::MatrixXd H = s.prior_covariance(C);
-  Eigen::MatrixXd C_hat = Eigen::MatrixXd::Zero(M, M);
-  const auto tilt_of = [&](const Eigen::MatrixXd& Cs, const Eigen::MatrixXd& Hs, double amplitude,
-                           Eigen::MatrixXd* L_out, Eigen::MatrixXd* C_hat_out) {
-    const Eigen::MatrixXd K = s.prior_covariance(Cs);
-    Eigen::LLT<Eigen::MatrixXd> k_llt(K);
-    readout = s.readout(Cs, amplitude);
-    if (k_llt.info() != Eigen::Success || !readout.ok) return false;
-    *L_out = k_llt.matrixL();
-    const Eigen::MatrixXd K_inv = k_llt.solve(I);
-    *C_hat_out = w * s.shift_transpose(K_inv * Hs * K_inv - K_inv) + readout.tilt;
-    project(s, project_odd, *C_hat_out);
-    return C_hat_out->allFinite();
-  };
+  std::vector<Replicate> replicates;
+  for (int r = 0; r < R; ++r) {
+    // Substreams 2 R + 2 r + (0 | 1) >= 4: symmetric and broken replicates never share a stream,
+    // nor with the free-energy streams 2 and 3.
+    PhiloxStream stream(options.seed, options.point_index,
+                        static_cast<std::uint64_t>(2 * R + 2 * r + (broken_seed ? 1 : 0)),
+                        StreamPurpose::theory_monte_carlo);
+    replicates.push_back(
+        {C0, prior.K, EllipticalSliceSampler(M, chains, s.network().activation, stream)});
+    replicates.back().sampler.draw_from_prior(prior.L);
+  }
 
-  // Damping: the map has a stiff readout mode with a large negative Jacobian eigenvalue mu at
-  // strong signal, stable only for a < 2 / (1 - mu). Estimate mu from the linear theory of the same
-  // network (erf ~ linear where it matters) and keep |1 - a + a mu| <= 1/2.
-  double damping = 0.5;
-  {
-    NetworkSpec linear_network = s.network();
-    linear_network.activation = Activation::linear;
-    const KernelStructure linear(linear_network, s.data());
-    const BranchSolution surrogate = solve_linear_symmetric(linear, options);
-    if (surrogate.status != Status::failed) {
-      const double mu = even_sector_stiffness(linear, surrogate.C, 1.0);
-      if (std::isfinite(mu) && mu < 0.0) damping = std::min(0.5, 1.5 / (1.0 - mu));
-    }
-  }
-  // The broken branch leaves the symmetric point along a weakly unstable mode: twice the budget.
-  const int iterations = std::max(10, options.max_iterations) * (broken_seed ? 2 : 1);
-  const int settle = iterations / 2;
-  // The signal is ramped up over the first half of the settling phase (continuation in the target
-  // amplitude), so that the chains, which lag a few sweeps behind, never face a sudden tilt.
-  const int ramp = std::max(1, settle / 2);
-  for (int k = 0; k < iterations; ++k) {
+  const IterationSchedule schedule = schedule_from_linear_surrogate(s, options, !project_odd);
+  const double a = schedule.damping;
+  // The signal is ramped up over the first iterations (continuation in the target amplitude), so
+  // that the chains, which lag a few sweeps behind, never face a sudden tilt. The direct
+  // estimator of G is used until the iteration has settled after the ramp (the integration-by-parts
+  // estimator, far less noisy, can make the iteration diverge from a distant start).
+  const int ramp = 40;
+  // Switching after a window's time (at most 240 iterations), not right after the ramp: at T=8
+  // (P=4, lam=1.5) the switch at iteration 80 lost positive definiteness of K twenty later.
+  const int switch_estimator = std::max(2 * ramp, std::min(schedule.window, 240));
+  const int cap = std::max(1, options.max_iterations) * (broken_seed ? 2 : 1);
+  Eigen::VectorXd parity(M);  // (-1)^t at mu = t P + p
+  for (int i = 0; i < M; ++i) parity(i) = (i / P) % 2 == 0 ? 1.0 : -1.0;
+  // Recorded per iteration: the state (C, H) and the map's output (C, H).
+  const auto q_of = [&](const Eigen::VectorXd& x) {
+    return s.order_parameter(unpack(x.segment(n, n), entries, M));
+  };
+  const auto spread = [R](const std::vector<double>& v, double mean) {
+    double var = 0.0;
+    for (double x : v) var += (x - mean) * (x - mean) / (R - 1);
+    return std::sqrt(var / R);
+  };
+  // Standard error of q from per-replicate vectors (q is linear in H).
+  const auto q_error = [&](const std::vector<Eigen::VectorXd>& per_replicate) {
+    std::vector<double> q;
+    double mean = 0.0;
+    for (const auto& x : per_replicate) q.push_back(q_of(x));
+    for (double v : q) mean += v / R;
+    return spread(q, mean);
+  };
+  ReplicateWindows windows(R, 4 * n, schedule.window);
+  WindowComparison last;
+  bool settled = false;
+  int k = 0;
+  for (; k < cap && !settled; ++k) {
+    check_deadline();
     const double amplitude = std::min(1.0, double(k + 1) / ramp);
-    if (!tilt_of(C, H, amplitude, &L, &C_hat)) {
-      b.status = Status::failed;
-      b.message = "K(C) or v C_SS + kappa I lost positive definiteness (or C_hat became non-finite) "
-                  "at Monte-Carlo iteration " + std::to_string(k);
-      return b;
+    for (int r = 0; r < R; ++r) {
+      Replicate& rep = replicates[static_cast<std::size_t>(r)];
+      const TiltedState t = tilt_at(s, rep.C, rep.H, amplitude, project_odd);
+      if (!t.ok) {
+        b.status = Status::failed;
+        b.iterations = k;
+        b.message =
+            "K(C) or v C_SS + kappa I lost positive definiteness (or C_hat became non-finite) "
+            "at Monte-Carlo iteration " +
+            std::to_string(k);
+        return b;
+      }
+      rep.sampler.sweep(t.L, t.C_hat, 2);
+      const SingleSiteMoments m = rep.sampler.moments(t.C_hat);
+      // Once settled, H comes from the integration-by-parts G (H = K + K G K), far less noisy than
+      // the direct h h^T average; used from the start it can make the iteration diverge.
+      const Eigen::MatrixXd H_next =
+          k >= switch_estimator ? Eigen::MatrixXd(t.K + t.K * m.G_by_parts * t.K) : m.H;
+      rep.C = (1.0 - a) * rep.C + a * m.C;
+      rep.H = (1.0 - a) * rep.H + a * H_next;
+      project(s, project_odd, rep.C);
+      project(s, project_odd, rep.H);
+      // The broken branch is the one seeded with q > 0: a replicate that noise carried to the
+      // mirror state early on is reflected back (W -> -W maps h^t to (-1)^t h^t, exactly). Only
+      // before the windows start: reflecting later would fold a q = 0 state onto q > 0.
+      if (broken_seed && k < switch_estimator && s.order_parameter(rep.H) < 0.0) {
+        rep.C = parity.asDiagonal() * rep.C * parity.asDiagonal();
+        rep.H = parity.asDiagonal() * rep.H * parity.asDiagonal();
+        rep.sampler.reflect(parity);
+      }
+      if (k < switch_estimator) continue;
+      Eigen::VectorXd x(4 * n);
+      x << pack(rep.C, entries), pack(rep.H, entries), pack(m.C, entries), pack(H_next, entries);
+      windows.add(r, x);
     }
-    sampler.sweep(L, C_hat, 2);
-    const SingleSiteMoments m = sampler.measure(C_hat, 2);
-    // Robbins-Monro after settling: the step shrinks like 1/k, averaging the noise away.
-    const double a = k < settle ? damping : damping / (damping * (k - settle) + 1.0);
-    // Once settled, H comes from the integration-by-parts G (H = K + K G K), which is far less
-    // noisy than the direct h h^T average; used from the start it can make the iteration diverge.
-    Eigen::MatrixXd H_estimate = m.H;
-    if (k >= settle) {
-      const Eigen::MatrixXd K = L * L.transpose();
-      H_estimate = K + K * m.G_by_parts * K;
+    if (k >= switch_estimator && windows.at_half_window()) {
+      last = windows.compare();
+      if (!last.ready) continue;
+      const double ratio = drift_ratio(last.drift.head(2 * n), last.drift_stderr.head(2 * n));
+      // q, the slowest observable, is tested on its own: the norm over (C, H) is dominated by the
+      // large, fast diagonal entries.
+      const double q_drift = std::abs(q_of(last.drift));
+      const bool q_ok = q_drift <= options.drift_sigmas * q_error(last.replicate_drifts);
+      settled = ratio <= options.drift_sigmas && q_ok;
     }
-    C = (1.0 - a) * C + a * m.C;
-    H = (1.0 - a) * H + a * H_estimate;
-    project(s, project_odd, C);
-    project(s, project_odd, H);
   }
-  if (!tilt_of(C, H, 1.0, &L, &C_hat)) {
-    b.status = Status::failed;
-    b.message = "K(C) is not positive definite at the final iterate";
+  b.iterations = k;
+  b.replicates = R;
+  b.window = windows.window();
+  if (!last.ready) {
+    b.status = Status::not_converged;
+    std::ostringstream msg;
+    msg << "Monte Carlo stopped after " << k << " iterations, before two stopping-rule windows of "
+        << windows.window() << " iterations (after the first " << switch_estimator
+        << ") were complete: raise theory.max_iterations";
+    b.message = msg.str();
     return b;
   }
 
-  // Final evaluation at the averaged fixed point, with error bars.
-  sampler.sweep(L, C_hat, 50);
-  SingleSiteMoments m = sampler.measure(C_hat);
-  // Both G estimators agree only for equilibrated chains: their mismatch is a diagnostic of ESS
-  // mixing, which slows down under a strong tilt.
-  const Eigen::MatrixXd K_inv = (L * L.transpose()).inverse();
-  const double g_mismatch = (K_inv * m.H * K_inv - K_inv - m.G_by_parts).norm() /
-                            std::max(m.G_by_parts.norm(), 1e-300);
-  if (project_odd) {
-    project(s, true, m.C);
-    project(s, true, m.H);
+  // The answer: the last window's average over replicates; error bars from the replicates' spread.
+  const Eigen::VectorXd& mean = last.mean;
+  const Eigen::VectorXd& se = last.stderr_;
+  b.C = unpack(mean.segment(0, n), entries, M);
+  b.H = unpack(mean.segment(n, n), entries, M);
+  b.C_stderr = unpack(se.segment(0, n), entries, M);
+  b.H_stderr = unpack(se.segment(n, n), entries, M);
+  b.q = s.order_parameter(b.H);
+  {
+    std::vector<double> q, dq;
+    for (const auto& x : last.replicate_means) q.push_back(q_of(x));
+    for (const auto& x : last.replicate_drifts) dq.push_back(q_of(x));
+    b.q_stderr = spread(q, b.q);
+    b.q_drift = q_of(last.drift);
+    b.q_drift_stderr = spread(dq, b.q_drift);
   }
-  b.C = m.C;
-  b.H = m.H;
-  b.C_stderr = m.C_stderr;
-  b.H_stderr = m.H_stderr;
-  b.q = s.order_parameter(m.H);
-  double q_var = 0.0;
-  for (int p = 0; p < P && T >= 2; ++p) {
-    const double e = m.H_stderr((T - 1) * P + p, (T - 2) * P + p);
-    q_var += e * e;
-  }
-  b.q_stderr = T >= 2 ? std::sqrt(q_var) / P : 0.0;  // patterns' errors treated as independent
-  b.f = s.predictions(m.C, readout);
-  b.iterations = iterations;
-  b.residual = std::max((m.C - C).norm() / C.norm(), (m.H - H).norm() / H.norm());
-  const double noise = m.C_stderr.norm() / C.norm();
+  b.kernel_drift_ratio = drift_ratio(last.drift.head(2 * n), last.drift_stderr.head(2 * n));
+  // Fixed-point residual: map output against state, both window averages.
+  const Eigen::VectorXd state = mean.head(2 * n), map_out = mean.segment(2 * n, 2 * n);
+  const Eigen::VectorXd state_se = se.head(2 * n), map_se = se.segment(2 * n, 2 * n);
+  b.residual = (map_out - state).norm() / state.norm();
+  b.residual_ratio =
+      drift_ratio(map_out - state, (map_se.cwiseAbs2() + state_se.cwiseAbs2()).cwiseSqrt());
 
-  // log Z = int_0^1 <V>_beta d beta, with chains carried from one beta to the next.
-  double log_Z = 0.0, log_Z_var = 0.0;
-  sampler.draw_from_prior(L);
-  for (std::size_t i = 0; i < kNodes.size(); ++i) {
-    const Eigen::MatrixXd tilt = kNodes[i] * C_hat;
-    sampler.sweep(L, tilt, 20);
-    const SingleSiteMoments mi = sampler.measure(C_hat);
-    log_Z += kWeights[i] * mi.mean_V;
-    log_Z_var += kWeights[i] * kWeights[i] * mi.mean_V_stderr * mi.mean_V_stderr;
+  const TiltedState t = tilt_at(s, b.C, b.H, 1.0, project_odd);
+  if (!t.ok) {
+    b.status = Status::failed;
+    b.message = "K(C) is not positive definite at the averaged fixed point";
+    return b;
   }
-  b.free_energy = 0.5 * C_hat.cwiseProduct(C).sum() - log_Z + 0.5 * readout.y_dot_r;
-  b.free_energy_stderr = std::sqrt(log_Z_var);
+  b.f = s.predictions(b.C, t.readout);
+  free_energy_at(s, options, broken_seed, b.C, t, &b);
 
   std::ostringstream msg;
-  msg << "Monte Carlo with " << options.samples << " chains, " << iterations
-      << " iterations, damping " << damping << "; relative MC error of C " << noise
-      << "; G estimator mismatch " << g_mismatch;
-  const bool converged = b.residual <= 5.0 * noise + options.tolerance;
-  b.status = converged ? Status::done : Status::not_converged;
-  if (!converged) msg << "; residual " << b.residual << " exceeds 5 x the MC error";
+  msg << "Monte Carlo with " << R << " replicates x " << chains << " chains, " << k
+      << " iterations (window " << windows.window() << "), damping " << a
+      << "; drift of (C, H) over the last window " << b.kernel_drift_ratio
+      << " x its MC error, of q " << b.q_drift << " +- " << b.q_drift_stderr
+      << "; G estimator mismatch " << b.g_mismatch << " (" << b.g_mismatch_ratio
+      << " x its MC error)";
+  // Chains that do not reproduce the integration-by-parts identity at a fixed tilt are not mixed:
+  // then no moment above can be trusted.
+  const bool mixed = b.g_mismatch_ratio <= options.drift_sigmas + 1.0;
+  b.status = settled && mixed ? Status::done : Status::not_converged;
+  if (!settled)
+    msg << "; not settled within theory.max_iterations (drift above " << options.drift_sigmas
+        << " x the MC error)";
+  if (!mixed) msg << "; the chains are not mixed at the final tilt (G mismatch above its noise)";
   b.message = msg.str();
   return b;
 }

@@ -32,6 +32,18 @@ struct TheoryOptions {
   // Linear theory: random perturbations of the symmetric state minimized as extra seeds (keyed by
   // seed and point_index through Philox), besides the symmetric, odd-lag and lag-2 seeds.
   int random_seeds = 2;
+  // erf: max_iterations is a cap (the broken branch gets twice); the drift-based stopping rule
+  // usually ends earlier (config default for erf: 4000). The samples are split among replicates.
+  // Independent replicate iterations (independent streams): the error bars and the stopping rule's
+  // drift test come from their spread.
+  int replicates = 8;
+  // erf: stopping-rule window in iterations; 0 = three relaxation times of the slowest mode of the
+  // linear theory's map at the damping used.
+  int window = 0;
+  // erf: settled when the window-to-window drift of (C, H) and of q is within this many Monte-Carlo
+  // errors (for (C, H): norm of the drift / norm of its error), the G-estimator mismatch within one
+  // more.
+  double drift_sigmas = 2.0;
 };
 
 struct TheoryProblem {
@@ -65,6 +77,15 @@ struct BranchSolution {
   // Smallest Hessian eigenvalue when it was computed (unstable states); NaN otherwise.
   double hessian_minimum = 0.0;
   std::string origin;  // how the state was found (seed or continuation), for reports
+  // erf only (0 for linear): the stopping rule's evidence, from the last two windows.
+  int replicates = 0;               // independent replicate iterations behind the error bars
+  int window = 0;                   // iterations per stopping-rule window
+  double q_drift = 0.0;             // change of q from the previous window to the last one
+  double q_drift_stderr = 0.0;      // its Monte-Carlo standard error (replicate spread)
+  double kernel_drift_ratio = 0.0;  // |change of (C, H)|_F / norm of its standard error
+  double residual_ratio = 0.0;      // |map output - state|_F (window means) / norm of its error
+  double g_mismatch = 0.0;          // |G_direct - G_by_parts|_F / |G|_F, window mean
+  double g_mismatch_ratio = 0.0;  // |mean of G_direct - G_by_parts|_F / norm of its standard error
 };
 using StationaryState = BranchSolution;
 
