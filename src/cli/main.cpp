@@ -1,9 +1,11 @@
 // The kernelsweep executable: dispatches to one subcommand (see commands.hpp for exit codes).
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <string>
 
 #include "cli/commands.hpp"
+#include "io/results_file_error.hpp"
 #include "kernelsweep/version.hpp"
 #include "sweep/point_config.hpp"
 
@@ -57,7 +59,14 @@ po::variables_map parse_config_command(const Arguments& argv, const po::options_
   const po::variables_map vm = parse_command_line(
       argv, options, "config", "usage: kernelsweep " + command + " CONFIG.yaml [options]\n");
   if (!vm.count("config")) throw po::error(command + " needs a config file (YAML)");
+  require_regular_input(vm["config"].as<std::string>());
   return vm;
+}
+
+void require_regular_input(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(path + " is a directory, not a YAML file");
 }
 
 }  // namespace kernelsweep::cli
@@ -89,6 +98,9 @@ int main(int argc, char** argv) {
   try {
     return command->second(Arguments(args.begin() + 1, args.end()));
   } catch (const ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const ResultsFileError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const po::error& e) {

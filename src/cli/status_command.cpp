@@ -13,14 +13,16 @@ namespace kernelsweep::cli {
 
 int run_status(const Arguments& argv) {
   std::string path;
-  bool json = false;
+  bool json = false, verify = false;
   std::size_t limit = 20;
   po::options_description options("options");
   options.add_options()("help,h", "show this help")("file", po::value(&path), "results file (HDF5)")
       ("json", po::bool_switch(&json), "print one JSON object on stdout")
+      ("verify", po::bool_switch(&verify), "compare every point of the file with its journal record")
       ("failures", po::value(&limit)->default_value(20), "how many failures to list (text output)");
   parse_command_line(argv, options, "file", "usage: kernelsweep status diagram.h5 [--json]\n");
   if (path.empty()) throw po::error("status needs a results file");
+  if (verify) return run_verify(path, json);
   const DiagramSnapshot s = read_snapshot(path, false);
   if (!s.file_readable && !s.journal_present) {
     std::cerr << "error: " << s.file_error << "\n";
@@ -51,7 +53,8 @@ int run_status(const Arguments& argv) {
   const nlohmann::json out = {{"file", path}, {"file_readable", s.file_readable}, {"file_error", s.file_error},
                               {"journal", s.journal_present}, {"sweep_hash", s.sweep_hash},
                               {"sweep_name", grid ? grid->spec().name : ""}, {"points", s.status.size()},
-                              {"counts", counts}, {"complete", counts["pending"] == 0},
+                              {"counts", counts}, {"complete", counts["pending"] == 0 && s.journal_problem.empty()},
+                              {"journal_problem", s.journal_problem},
                               {"failures", failures}, {"runs", runs},
                               {"run_rows", s.runs}, {"slurm_jobs", jobs}, {"attributes", s.attributes}};
   if (json) {
@@ -61,6 +64,7 @@ int run_status(const Arguments& argv) {
   std::cout << path << ": sweep " << out["sweep_name"].get<std::string>() << " (hash " << s.sweep_hash << "), "
             << s.status.size() << " points\n";
   if (!s.file_readable) std::cout << "  file unreadable (" << s.file_error << "); counts from the journal\n";
+  if (!s.journal_problem.empty()) std::cout << "  journal NOT used: " << s.journal_problem << "\n";
   std::cout << "  done " << counts["done"] << ", failed " << counts["failed"] << ", not_converged "
             << counts["not_converged"] << ", pending " << counts["pending"] << "\n";
   std::cout << "  runs: " << runs << "\n";

@@ -1,0 +1,122 @@
+#include "io/file_verification.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include "io/hdf5_handle.hpp"
+#include "io/results_session.hpp"
+
+namespace kernelsweep {
+
+namespace {
+
+bool same_bits(double a, double b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+// The file's columns, read once (a per-point read of every column would cost O(points) each).
+// Layout as in phase_diagram_store.hpp: /status, one dataset per scalar, /wall_time, /rank,
+// /points/<i>/<kernel> with attributes message, wall_time, rank.
+struct Columns {
+  std::vector<std::int64_t> status, rank;
+  std::vector<double> wall_time;
+  std::map<std::string, std::vector<double>> scalars;
+};
+
+Columns read_columns(const h5::File& file) {
+  Columns c;
+  c.status = h5::read_ints(file, "status");
+  c.rank = h5::read_ints(file, "rank");
+  c.wall_time = h5::read_doubles(file, "wall_time");
+  for (const auto& name : scalar_result_names()) c.scalars[name] = h5::read_doubles(file, name);
+  return c;
+}
+
+bool same_kernel(const h5::File& file, const std::string& path, const Eigen::MatrixXd& m) {
+  const auto dims = h5::shape(file, path);
+  const std::size_t rows = dims.empty() ? 0 : dims[0], cols = dims.size() > 1 ? dims[1] : 1;
+  if (rows != static_cast<std::size_t>(m.rows()) || cols != static_cast<std::size_t>(m.cols()))
+    return false;
+  const auto data = h5::read_doubles(file, path);  // row-major
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j)
+      if (!same_bits(data[static_cast<std::size_t>(i * m.cols() + j)], m(i, j))) return false;
+  return true;
+}
+
+bool matches(const h5::File& file, const Columns& c, const PointResult& r) {
+  const std::size_t p = r.point;
+  if (p >= c.status.size() || c.status[p] != static_cast<std::int64_t>(r.status)) return false;
+  for (const auto& [name, column] : c.scalars) {
+    const auto it = r.scalars.find(name);
+    if (!same_bits(column.at(p),
+                   it == r.scalars.end() ? std::numeric_limits<double>::quiet_NaN() : it->second) &&
+        !(it == r.scalars.end() && std::isnan(column[p])))
+      return false;
+  }
+  if (!same_bits(c.wall_time.at(p), r.wall_time) || c.rank.at(p) != r.rank) return false;
+  const std::string group = "points/" + std::to_string(p);
+  if (!h5::exists(file, group)) return false;
+  if (h5::string_attribute(file, group, "message") != r.message) return false;
+  const auto names = h5::list_group(file, group);
+  if (names.size() != r.kernels.size()) return false;
+  for (const auto& name : names) {
+    const auto it = r.kernels.find(name);
+    if (it == r.kernels.end() || !same_kernel(file, group + "/" + name, it->second)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+FileVerification verify_file_against_journal(const std::string& path,
+                                             const std::map<std::uint64_t, PointResult>& journal) {
+  FileVerification v;
+  try {
+    const h5::File file = h5::File::open(path, false);
+    const Columns columns = read_columns(file);
+    for (const auto& [point, result] : journal) {
+      ++v.checked;
+      bool same = false;
+      try {
+        same = matches(file, columns, result);
+      } catch (const std::exception&) {  // a damaged group or dataset: rewrite it from the journal
+      }
+      if (!same) v.differing.push_back(point);
+    }
+    for (std::uint64_t p = 0; p < columns.status.size(); ++p)
+      if (columns.status[p] != 0 && !journal.count(p)) v.unverified.push_back(p);
+  } catch (const std::exception& e) {
+    v.error = e.what();
+  }
+  return v;
+}
+
+FileVerification verify_results_file(const std::string& path) {
+  FileVerification v;
+  const std::string jpath = journal_path_for(path);
+  if (!std::filesystem::exists(jpath)) {
+    v.error = jpath + " does not exist: nothing to verify against";
+    return v;
+  }
+  try {
+    const JournalContents contents = read_journal(jpath);
+    std::string hash;
+    try {
+      hash = PhaseDiagramStore::open(path, false).sweep_hash();
+    } catch (const std::exception& e) {
+      v.error = e.what();
+      return v;
+    }
+    v.error = journal_sweep_problem(contents, hash, jpath);
+    if (!v.error.empty()) return v;
+    return verify_file_against_journal(path, latest_journal_points(contents));
+  } catch (const std::exception& e) {
+    v.error = e.what();
+  }
+  return v;
+}
+
+}  // namespace kernelsweep
