@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "io/hdf5_handle.hpp"
 #include "io/results_file_error.hpp"
 #include "kernelsweep/version.hpp"
 #include "sweep/point_config.hpp"
@@ -73,6 +74,7 @@ void require_regular_input(const std::string& path) {
 
 int main(int argc, char** argv) {
   using namespace kernelsweep::cli;
+  kernelsweep::h5::skip_close_at_exit();
   const Arguments args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;

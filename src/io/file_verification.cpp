@@ -1,9 +1,14 @@
 #include "io/file_verification.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "io/hdf5_handle.hpp"
 #include "io/results_session.hpp"
@@ -27,6 +32,18 @@ struct Columns {
 
 Columns read_columns(const h5::File& file) {
   Columns c;
+  // What resume reads besides the points: the sweep attributes and the run log.
+  h5::string_attribute(file, "/", "sweep_hash");
+  h5::string_attribute(file, "/", "sweep_yaml");
+  h5::read_strings(file, "runs/log");
+  const auto require_type = [&](const std::string& name, h5::ElementType type) {
+    if (!h5::has_element_type(file, name, type))
+      throw h5::Error(file.path() + ": " + name + " has a damaged element type");
+  };
+  require_type("status", h5::ElementType::int8);
+  require_type("rank", h5::ElementType::int32);
+  require_type("wall_time", h5::ElementType::float64);
+  for (const auto& name : scalar_result_names()) require_type(name, h5::ElementType::float64);
   c.status = h5::read_ints(file, "status");
   c.rank = h5::read_ints(file, "rank");
   c.wall_time = h5::read_doubles(file, "wall_time");
@@ -39,6 +56,7 @@ bool same_kernel(const h5::File& file, const std::string& path, const Eigen::Mat
   const std::size_t rows = dims.empty() ? 0 : dims[0], cols = dims.size() > 1 ? dims[1] : 1;
   if (rows != static_cast<std::size_t>(m.rows()) || cols != static_cast<std::size_t>(m.cols()))
     return false;
+  if (!h5::has_element_type(file, path, h5::ElementType::float64)) return false;
   const auto data = h5::read_doubles(file, path);  // row-major
   for (Eigen::Index i = 0; i < m.rows(); ++i)
     for (Eigen::Index j = 0; j < m.cols(); ++j)
@@ -59,7 +77,11 @@ bool matches(const h5::File& file, const Columns& c, const PointResult& r) {
   if (!same_bits(c.wall_time.at(p), r.wall_time) || c.rank.at(p) != r.rank) return false;
   const std::string group = "points/" + std::to_string(p);
   if (!h5::exists(file, group)) return false;
+  // Everything a reader reads back per point (the group's attributes too).
   if (h5::string_attribute(file, group, "message") != r.message) return false;
+  if (h5::string_attribute(file, group, "status") != to_string(r.status)) return false;
+  if (!same_bits(h5::double_attribute(file, group, "wall_time"), r.wall_time)) return false;
+  if (h5::double_attribute(file, group, "rank") != static_cast<double>(r.rank)) return false;
   const auto names = h5::list_group(file, group);
   if (names.size() != r.kernels.size()) return false;
   for (const auto& name : names) {
@@ -94,6 +116,60 @@ FileVerification verify_file_against_journal(const std::string& path,
   return v;
 }
 
+FileVerification verify_file_isolated(const std::string& path,
+                                      const std::map<std::uint64_t, PointResult>& journal) {
+  int channel[2];
+  if (::pipe(channel) != 0) return verify_file_against_journal(path, journal);
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ::close(channel[0]);
+    ::close(channel[1]);
+    return verify_file_against_journal(path, journal);
+  }
+  if (child == 0) {
+    ::close(channel[0]);
+    const FileVerification v = verify_file_against_journal(path, journal);
+    const std::string text = nlohmann::json{
+        {"checked", v.checked},
+        {"differing", v.differing},
+        {"unverified", v.unverified},
+        {"error", v.error}}.dump();
+    for (std::size_t at = 0; at < text.size();) {
+      const ssize_t n = ::write(channel[1], text.data() + at, text.size() - at);
+      if (n <= 0) break;
+      at += static_cast<std::size_t>(n);
+    }
+    ::_exit(0);  // no atexit handlers, no MPI, no HDF5 shutdown in the child
+  }
+  ::close(channel[1]);
+  std::string text;
+  char buffer[65536];
+  for (ssize_t n; (n = ::read(channel[0], buffer, sizeof buffer)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(channel[0]);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  FileVerification v;
+  const auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (!WIFEXITED(status) || !parsed.is_object()) {
+    v.error = path + ": reading the file crashed HDF5 (" +
+              (WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                   : std::string("no answer")) +
+              "): its metadata is damaged";
+    return v;
+  }
+  v.checked = parsed.at("checked").get<std::size_t>();
+  v.differing = parsed.at("differing").get<std::vector<std::uint64_t>>();
+  v.unverified = parsed.at("unverified").get<std::vector<std::uint64_t>>();
+  v.error = parsed.at("error").get<std::string>();
+  return v;
+}
+
 FileVerification verify_results_file(const std::string& path) {
   FileVerification v;
   const std::string jpath = journal_path_for(path);
@@ -112,7 +188,7 @@ FileVerification verify_results_file(const std::string& path) {
     }
     v.error = journal_sweep_problem(contents, hash, jpath);
     if (!v.error.empty()) return v;
-    return verify_file_against_journal(path, latest_journal_points(contents));
+    return verify_file_isolated(path, latest_journal_points(contents));
   } catch (const std::exception& e) {
     v.error = e.what();
   }

@@ -25,6 +25,11 @@ struct FileVerification {
 FileVerification verify_file_against_journal(const std::string& path,
                                              const std::map<std::uint64_t, PointResult>& journal);
 
+// The same, in a child process: the default HDF5 format has no metadata checksums, and HDF5 can
+// crash on damaged metadata; a crash of the child is reported as `error` (the file is damaged).
+FileVerification verify_file_isolated(const std::string& path,
+                                      const std::map<std::uint64_t, PointResult>& journal);
+
 // Reads the journal beside `path` and verifies (for `status --verify`); a journal that belongs to
 // another sweep, or none, gives error.
 FileVerification verify_results_file(const std::string& path);

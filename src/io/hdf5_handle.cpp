@@ -111,6 +111,10 @@ std::string library_version() {
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
+void skip_close_at_exit() {
+  H5dont_atexit();
+}
+
 namespace {
 
 // No HDF5 file lock, for writers too: HDF5's own lock (flock LOCK_EX for as long as a writer
@@ -339,6 +343,12 @@ std::vector<std::size_t> shape(const File& f, const std::string& path) {
   std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
   return {dims.begin(), dims.end()};
+}
+
+bool has_element_type(const File& f, const std::string& path, ElementType type) {
+  const Handle d = open_dataset(f, path);
+  const Handle stored(check(H5Dget_type(d.get()), "cannot read the type of " + where(f, path)));
+  return H5Tequal(stored.get(), native(type)) > 0;
 }
 
 std::vector<double> read_doubles(const File& f, const std::string& path) {

@@ -126,8 +126,11 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid,
   FileVerification verification;
   bool file_checked = false;
   if (fs::exists(path) && !contents.records.empty()) {
-    verification = verify_file_against_journal(path, latest_journal_points(contents));
+    verification = verify_file_isolated(path, latest_journal_points(contents));
     file_checked = true;
+    // A file that does not read in full (a dataset, the run log, HDF5 crashing on its metadata)
+    // is set aside before anything in this process touches it, and rebuilt from the journal.
+    if (!verification.error.empty()) set_aside_damaged(path, " does not read (" + verification.error + ")");
   }
 
   // The HDF5 file: open and check, or (damaged) set aside, or create.

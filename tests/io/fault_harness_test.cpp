@@ -50,7 +50,8 @@ int points_lost(const FileValues& reference, const fs::path& candidate_path) {
   FileValues c;
   try {
     c = read_file_values(candidate_path);
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << candidate_path << " does not read: " << e.what();
     return kPoints;
   }
   int lost = 0;
@@ -126,9 +127,9 @@ TEST(FaultHarness, EveryFaultFollowedByResumeLosesNoPoint) {
   ASSERT_EQ(shell(dir, binary() + " run s.yaml --out ref.h5"), 0) << read_text(dir / "out.log");
   const FileValues reference = read_file_values(dir / "ref.h5");
   ASSERT_EQ(reference.status.size(), static_cast<std::size_t>(kPoints));
-  // Half-finished states to damage: a run stopped by SIGTERM with a tiny grace (theory points are
-  // fast, so a fixed-size commit batch leaves some points pending).
-  std::mt19937 random(20261202);
+  // KERNELSWEEP_FAULT_SEED: another seed, to explore beyond the fixed CI cases.
+  const char* seed = std::getenv("KERNELSWEEP_FAULT_SEED");
+  std::mt19937 random(seed ? static_cast<unsigned>(std::stoul(seed)) : 20261202u);
   int cases = 0, faults = 0, lost_total = 0, resumes_refused = 0;
   std::map<std::string, int> per_kind;
   const auto run_case = [&](Fault fault, bool journal_target, bool complete_first) {
@@ -154,6 +155,11 @@ TEST(FaultHarness, EveryFaultFollowedByResumeLosesNoPoint) {
                                                             : journal_target     ? " in journal"
                                                                                  : " in file");
     per_kind[kind] += injected;
+    // The damaged state, kept for a failing case (fault-case-N/).
+    const fs::path kept = dir / ("fault-case-" + std::to_string(cases));
+    fs::create_directory(kept);
+    for (const char* name : {"d.h5", "d.h5.journal"})
+      if (fs::exists(dir / name)) fs::copy_file(dir / name, kept / name);
     const int rc = shell(dir, binary() + " run s.yaml --out d.h5 --resume");
     if (rc != 0) {
       ++resumes_refused;
@@ -161,6 +167,7 @@ TEST(FaultHarness, EveryFaultFollowedByResumeLosesNoPoint) {
                     << read_text(dir / "out.log");
     }
     const int lost = points_lost(reference, dir / "d.h5");
+    if (rc == 0 && lost == 0) fs::remove_all(kept);
     EXPECT_EQ(lost, 0) << "case " << cases << " (" << kind << "): " << read_text(dir / "out.log");
     lost_total += lost;
   };

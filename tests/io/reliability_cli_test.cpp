@@ -152,11 +152,15 @@ TEST(ReliabilityCli, BadOptionValuesAndDirectoriesAreOneLineErrors) {
   // A 10^35-point grid: the size message (before any allocation), not bad_alloc.
   std::string huge = "name: huge\naxes:\n";
   for (const char* key :
-       {"task.lam", "model.N", "task.P", "task.D", "model.T", "sgld.steps", "sgld.replicas"})
-    huge += std::string("  - {key: ") + key + ", linspace: {start: 1, stop: 2, num: 100000}}\n";
+       {"task.lam", "model.w", "model.u", "model.v", "model.kappa", "theory.tolerance", "sgld.eta"})
+    huge += std::string("  - {key: ") + key + ", linspace: {start: 0.1, stop: 0.2, num: 100000}}\n";
   write_text(dir / "huge.yaml", huge);
   EXPECT_EQ(shell(dir, binary() + " run huge.yaml --out h.h5"), 2);
-  EXPECT_NE(read_text(dir / "out.log").find("--yes"), std::string::npos)
+  EXPECT_NE(read_text(dir / "out.log").find("the grid has 1e+35 points (> 10^7); pass --yes"),
+            std::string::npos)
+      << read_text(dir / "out.log");
+  EXPECT_EQ(shell(dir, binary() + " run huge.yaml --out h.h5 --yes"), 2);
+  EXPECT_NE(read_text(dir / "out.log").find("more than one results file holds"), std::string::npos)
       << read_text(dir / "out.log");
   EXPECT_FALSE(std::filesystem::exists(dir / "h.h5"));
 }
@@ -168,15 +172,29 @@ TEST(ReliabilityCli, PointOverItsTimeLimitFailsAndTheSweepGoesOn) {
              "name: limits\nseed: 2\n"
              "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, theory: {enabled: false},"
              " sgld: {enabled: true, replicas: 2, steps: 400, burn_in: 10}}\n"
-             "axes: [{key: sgld.steps, values: [400, 400000, 400]}]\n");
-  EXPECT_EQ(shell(dir, binary() + " run s.yaml --out d.h5 --point-timeout 0.5"), 1)
+             "axes: [{key: sgld.steps, values: [400, 100000, 400]}]\n");
+  EXPECT_EQ(shell(dir, binary() + " run s.yaml --out d.h5 --point-timeout 0.2"), 1)
       << read_text(dir / "out.log");
   const auto s = read_snapshot((dir / "d.h5").string(), false);
   ASSERT_EQ(s.status.size(), 3u);
   EXPECT_EQ(s.status[0], 1);
   EXPECT_EQ(s.status[2], 1);
   EXPECT_EQ(s.status[1], 2);
-  EXPECT_NE(s.results.at(1).message.find("time limit (--point-timeout: 0.5 s) exceeded"),
+  EXPECT_NE(s.results.at(1).message.find("time limit (--point-timeout: 0.2 s) exceeded"),
             std::string::npos)
       << s.results.at(1).message;
+}
+
+TEST(ReliabilityCli, DiskFullWhileTheFileIsCreatedLeavesNothingThatBlocksARetry) {
+  const auto dir = scratch_dir("full-create");
+  write_text(dir / "s.yaml", theory_sweep(4));
+  // A file-size limit (1 KiB blocks) small enough that creating the file itself fails.
+  for (const int blocks : {1, 4, 8, 16}) {
+    const int rc = shell(
+        dir, "ulimit -f " + std::to_string(blocks) + "; " + binary() + " run s.yaml --out d.h5");
+    EXPECT_EQ(rc, 2) << blocks << ": " << read_text(dir / "out.log");  // was 139 (segfault at exit)
+    EXPECT_FALSE(std::filesystem::exists(dir / "d.h5")) << blocks;
+    EXPECT_FALSE(std::filesystem::exists(dir / "d.h5.journal")) << blocks;
+  }
+  EXPECT_EQ(shell(dir, binary() + " run s.yaml --out d.h5"), 0) << read_text(dir / "out.log");
 }
