@@ -1,9 +1,11 @@
 // What the subcommands share: the parsing of "CONFIG.yaml [--set key=value ...] [--json]" and of
 // one positional argument with --help (see commands.hpp).
+#include <filesystem>
 #include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "sweep/point_config.hpp"
 
 namespace po = boost::program_options;
 
@@ -38,7 +40,13 @@ po::variables_map parse_config_command(const Arguments& argv,
   const po::variables_map vm = parse_command_line(
       argv, options, "config", "usage: kernelsweep " + command + " CONFIG.yaml [options]\n");
   if (!vm.count("config")) throw po::error(command + " needs a config file (YAML)");
+  require_regular_input(vm["config"].as<std::string>());
   return vm;
+}
+
+void require_regular_input(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path + ": is a directory, not a YAML file");
 }
 
 }  // namespace kernelsweep::cli

@@ -35,6 +35,9 @@ boost::program_options::variables_map parse_config_command(
     const Arguments& argv, const boost::program_options::options_description& options,
     const std::string& command);
 
+// Throws ConfigError (exit 2) if PATH, a config or sweep spec, is a directory.
+void require_regular_input(const std::string& path);
+
 int run_solve(const Arguments& argv);
 int run_critical(const Arguments& argv);
 int run_bench(const Arguments& argv);
@@ -44,5 +47,7 @@ int run_export(const Arguments& argv);
 int run_keys(const Arguments& argv);
 int run_fields(const Arguments& argv);
 int run_plan(const Arguments& argv);
+// status --verify: the file against its journal (verify_command.cpp).
+int run_verify(const std::string& path, bool json);
 
 }  // namespace kernelsweep::cli

@@ -73,6 +73,7 @@ int run_export(const Arguments& argv) {
   const SweepGrid grid(sweep_spec_from_normalized(s.sweep_yaml, path));
   std::ofstream file;
   if (!out_path.empty()) {
+    refuse_to_clobber_results(out_path);  // never a results file, its journal or its lock
     file.open(out_path);
     if (!file) {
       std::cerr << "error: " << out_path << ": cannot write\n";

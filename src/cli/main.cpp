@@ -1,9 +1,12 @@
 // The kernelsweep executable: dispatches to one subcommand (see commands.hpp for exit codes).
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <string>
 
 #include "cli/commands.hpp"
+#include "io/hdf5_handle.hpp"
+#include "io/results_file_error.hpp"
 #include "kernelsweep/version.hpp"
 #include "sweep/point_config.hpp"
 
@@ -32,6 +35,7 @@ const char* kUsage =
 
 int main(int argc, char** argv) {
   using namespace kernelsweep::cli;
+  kernelsweep::h5::skip_close_at_exit();
   const Arguments args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
@@ -60,6 +64,9 @@ int main(int argc, char** argv) {
   try {
     return command->second(Arguments(args.begin() + 1, args.end()));
   } catch (const ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const ResultsFileError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return kExitBadInput;
   } catch (const po::error& e) {

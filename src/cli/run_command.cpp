@@ -3,6 +3,7 @@
 // owns the file and coordinates, ranks 1..R-1 compute.
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <iostream>
 
@@ -24,8 +25,15 @@ struct RunArguments {
   std::vector<std::string> overrides;
   bool resume = false, retry_failed = false, force = false, fail_fast = false, yes = false;
   double grace = 60.0, progress_interval = 10.0;
+  double point_timeout = 0.0;  // seconds per task; 0: no limit
   int commit_batch = 64;  // group commit bound; 1 = one fsync per point
 };
+
+// Durations on the command line: finite and >= 0 (NaN would silently disable every comparison).
+void require_seconds(const std::string& option, double value) {
+  if (!std::isfinite(value) || value < 0)
+    throw po::error(option + " must be a finite number of seconds >= 0 (got " + std::to_string(value) + ")");
+}
 
 // Validates every point's config up front (cheap), so a bad combination is bad input, not a
 // failed point discovered hours later. Large grids: the first 100000 points.
@@ -70,6 +78,7 @@ int coordinate(MpiSession& mpi, const SweepGrid& grid, const RunArguments& args,
   options.progress_interval = args.progress_interval;
   options.stats_path = args.stats_path;
   options.commit_max_points = static_cast<std::size_t>(args.commit_batch);
+  options.point_time_limit = args.point_timeout;
   options.total_points = grid.size();
   options.done_before = session.already_done();
   SchedulerOutcome outcome;
@@ -138,7 +147,10 @@ int run_run(const Arguments& argv) {
       ("commit-batch", po::value(&args.commit_batch)->default_value(64),
        "record up to N finished points with one journal fsync (group commit); 1: one fsync per point")
       ("progress-interval", po::value(&args.progress_interval)->default_value(10.0),
-       "seconds between progress lines when stderr is not a terminal (0: none)");
+       "seconds between progress lines when stderr is not a terminal (0: none)")
+      ("point-timeout", po::value(&args.point_timeout)->default_value(0.0),
+       "seconds a point's task may run; past it the point is recorded failed (\"time limit ...\") "
+       "and the sweep goes on (0: no limit)");
   const po::variables_map vm = parse_command_line(
       argv, options, "sweep",
       "usage: [mpirun -np R] kernelsweep run SWEEP.yaml --out diagram.h5 [options]\n"
@@ -146,7 +158,10 @@ int run_run(const Arguments& argv) {
       "75 interrupted (resumable)\n");
   if (!vm.count("sweep")) throw po::error("run needs a sweep spec (YAML)");
   if (args.out.empty()) throw po::error("run needs --out FILE");
-  if (args.grace < 0) throw po::error("--grace must be >= 0");
+  require_seconds("--grace", args.grace);
+  require_seconds("--progress-interval", args.progress_interval);
+  require_seconds("--point-timeout", args.point_timeout);
+  require_regular_input(args.sweep_path);
   if (args.commit_batch < 1 || args.commit_batch > 100000) throw po::error("--commit-batch must be in [1, 100000]");
   if (args.retry_failed && !args.resume) throw po::error("--retry-failed needs --resume");
   if (args.resume && args.force) throw po::error("--resume and --force contradict each other");
@@ -160,7 +175,7 @@ int run_run(const Arguments& argv) {
     const SweepGrid grid(load_sweep_spec(args.sweep_path, args.overrides));
     check_grid_size(grid, args.yes);
     if (mpi.rank() != 0) {
-      run_worker(mpi, grid);
+      run_worker(mpi, grid, args.point_timeout);
       return kExitOk;
     }
     check_point_configs(grid);

@@ -13,16 +13,18 @@ namespace kernelsweep::cli {
 
 int run_status(const Arguments& argv) {
   std::string path;
-  bool json = false, exit_code = false;
+  bool json = false, exit_code = false, verify = false;
   std::size_t limit = 20;
   po::options_description options("options");
   options.add_options()("help,h", "show this help")("file", po::value(&path), "results file (HDF5)")
       ("json", po::bool_switch(&json), "print one JSON object on stdout")
+      ("verify", po::bool_switch(&verify), "compare every point of the file with its journal record")
       ("failures", po::value(&limit)->default_value(20), "how many failures to list (text output)")
       ("exit-code", po::bool_switch(&exit_code),
        "exit 0 if complete, 1 if complete with failed / not_converged points, 75 if points are pending");
-  parse_command_line(argv, options, "file", "usage: kernelsweep status diagram.h5 [--json] [--exit-code]\n");
+  parse_command_line(argv, options, "file", "usage: kernelsweep status diagram.h5 [--json] [--exit-code] [--verify]\n");
   if (path.empty()) throw po::error("status needs a results file");
+  if (verify) return run_verify(path, json);
   const DiagramSnapshot s = read_snapshot(path, false);
   if (!s.file_readable && !s.journal_present) {
     std::cerr << "error: " << s.file_error << "\n";
@@ -53,7 +55,8 @@ int run_status(const Arguments& argv) {
   const nlohmann::json out = {{"file", path}, {"file_readable", s.file_readable}, {"file_error", s.file_error},
                               {"journal", s.journal_present}, {"sweep_hash", s.sweep_hash},
                               {"sweep_name", grid ? grid->spec().name : ""}, {"points", s.status.size()},
-                              {"counts", counts}, {"complete", counts["pending"] == 0},
+                              {"counts", counts}, {"complete", counts["pending"] == 0 && s.journal_problem.empty()},
+                              {"journal_problem", s.journal_problem},
                               {"failures", failures}, {"runs", runs},
                               {"run_rows", s.runs}, {"slurm_jobs", jobs}, {"attributes", s.attributes}};
   // --exit-code: the outcome for scripts (the job templates decide whether to run) without
@@ -70,6 +73,7 @@ int run_status(const Arguments& argv) {
   std::cout << path << ": sweep " << out["sweep_name"].get<std::string>() << " (hash " << s.sweep_hash << "), "
             << s.status.size() << " points\n";
   if (!s.file_readable) std::cout << "  file unreadable (" << s.file_error << "); counts from the journal\n";
+  if (!s.journal_problem.empty()) std::cout << "  journal NOT used: " << s.journal_problem << "\n";
   std::cout << "  done " << counts["done"] << ", failed " << counts["failed"] << ", not_converged "
             << counts["not_converged"] << ", pending " << counts["pending"] << "\n";
   std::cout << "  runs: " << runs << "\n";

@@ -111,6 +111,24 @@ std::string library_version() {
 
 void silence_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
+void skip_close_at_exit() {
+  H5dont_atexit();
+}
+
+namespace {
+
+// No HDF5 file lock, for writers too: HDF5's own lock (flock LOCK_EX for as long as a writer
+// has the file open) locks readers such as h5py and xarray out of a live file. One writer per
+// file is ensured by the run's lock file instead (io/output_lock.hpp), and the writer flushes
+// after every batch, values before statuses, so a reader sees the file as of the last batch.
+Handle unlocked_access() {
+  Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
+  check_status(H5Pset_file_locking(fapl.get(), false, true), "H5Pset_file_locking");
+  return fapl;
+}
+
+}  // namespace
+
 File File::create(const std::string& path) {
   silence_errors();
   File f;
@@ -118,8 +136,9 @@ File File::create(const std::string& path) {
   // Track creation order so netCDF readers see variables in a stable order.
   Handle fcpl(check(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate"));
   check_status(H5Pset_link_creation_order(fcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED), "fcpl");
-  f.handle_ = Handle(check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl.get(), H5P_DEFAULT),
-                           path + ": cannot create the results file"));
+  f.handle_ =
+      Handle(check(H5Fcreate(path.c_str(), H5F_ACC_EXCL, fcpl.get(), unlocked_access().get()),
+                   path + ": cannot create the results file"));
   return f;
 }
 
@@ -127,9 +146,7 @@ File File::open(const std::string& path, bool writable) {
   silence_errors();
   File f;
   f.path_ = path;
-  Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"));
-  // Readers (status, export) must work while a run holds the file open for writing.
-  if (!writable) check_status(H5Pset_file_locking(fapl.get(), false, true), "H5Pset_file_locking");
+  const Handle fapl = unlocked_access();
   f.handle_ = Handle(check(H5Fopen(path.c_str(), writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get()),
                            path + ": cannot open as HDF5"));
   return f;
@@ -356,6 +373,12 @@ std::vector<std::size_t> shape(const File& f, const std::string& path) {
   std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
   return {dims.begin(), dims.end()};
+}
+
+bool has_element_type(const File& f, const std::string& path, ElementType type) {
+  const Handle d = open_dataset(f, path);
+  const Handle stored(check(H5Dget_type(d.get()), "cannot read the type of " + where(f, path)));
+  return H5Tequal(stored.get(), native(type)) > 0;
 }
 
 std::vector<double> read_doubles(const File& f, const std::string& path) {

@@ -39,6 +39,10 @@ enum class ElementType { float64, int8, int32, int64, string };
 std::string library_version();
 // Turns off HDF5's printing of error stacks (we throw instead). Idempotent.
 void silence_errors();
+// Call first thing in main, before any other HDF5 call: HDF5 then does not close open files at
+// exit. Every file is closed by its Handle before main returns; a file whose close failed (disk
+// full while it was created) stays open inside HDF5, and closing it again at exit segfaulted.
+void skip_close_at_exit();
 
 class File {
  public:
@@ -91,6 +95,9 @@ void write_elements_string(const File& file, const std::string& path, const std:
 std::vector<double> read_doubles(const File& file, const std::string& path);
 std::vector<std::int64_t> read_ints(const File& file, const std::string& path);
 std::vector<std::size_t> shape(const File& file, const std::string& path);
+// True if the dataset's stored element type is exactly `type` (native, not string): a damaged
+// datatype message makes HDF5's conversions write out of bounds.
+bool has_element_type(const File& file, const std::string& path, ElementType type);
 
 // Attributes on an object (path "/" for the root). Strings are variable-length UTF-8 (h5py
 // returns str, netCDF readers text); numbers keep the dataset's type where CF needs it (_FillValue).

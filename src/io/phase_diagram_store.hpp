@@ -52,6 +52,8 @@ class PhaseDiagramStore {
   // Every point that is not pending, each variable read once; arrays only if asked.
   std::map<std::uint64_t, PointResult> read_points(bool with_arrays) const;
   PointResult read_point(std::uint64_t point) const;
+  // Adds the point's per-point arrays (kernels, curves, traces) to *result.
+  void read_point_arrays(std::uint64_t point, PointResult* result) const { read_arrays(point, result); }
 
   void append_run_row(const std::string& json_row);
   std::vector<std::string> run_rows() const;

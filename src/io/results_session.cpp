@@ -1,5 +1,7 @@
 #include "io/results_session.hpp"
 
+#include "io/file_verification.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -12,35 +14,54 @@ namespace fs = std::filesystem;
 
 namespace {
 
-nlohmann::json point_record(const PointResult& r) {
-  return {{"type", "point"}, {"result", nlohmann::json::binary(encode(r))}};
+// Every record names its sweep, so a journal whose header is damaged is still checked.
+nlohmann::json point_record(const PointResult& r, const std::string& sweep_hash) {
+  return {
+      {"type", "point"}, {"sweep_hash", sweep_hash}, {"result", nlohmann::json::binary(encode(r))}};
 }
 
 PointResult result_of(const nlohmann::json& record) {
   return decode_point_result(record.at("result").get_binary());
 }
 
-std::string timestamp() {
-  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count());
+bool has_header(const JournalContents& contents) {
+  for (const auto& rec : contents.records)
+    if (rec.value("type", "") == "header") return true;
+  return false;
 }
 
-// Latest record per point (a retried point's later result wins).
-std::map<std::uint64_t, PointResult> journal_points(const JournalContents& contents) {
-  std::map<std::uint64_t, PointResult> points;
-  for (const auto& rec : contents.records)
-    if (rec.value("type", "") == "point") {
-      PointResult r = result_of(rec);
-      points[r.point] = std::move(r);
-    }
-  return points;
+std::string describe_skipped(const JournalContents& contents) {
+  std::uint64_t bytes = 0;
+  for (const auto& region : contents.skipped) bytes += region.bytes;
+  return std::to_string(contents.skipped.size()) + " damaged journal region(s), " +
+         std::to_string(bytes) + " bytes, first at byte " +
+         std::to_string(contents.skipped.front().offset);
 }
 
-std::string journal_hash(const JournalContents& contents) {
-  for (const auto& rec : contents.records)
-    if (rec.value("type", "") == "header") return rec.value("sweep_hash", "");
+}  // namespace
+
+std::string journal_sweep_problem(const JournalContents& contents, const std::string& expected_hash,
+                                  const std::string& journal_path) {
+  std::string found;
+  for (const auto& rec : contents.records) {
+    const std::string hash = rec.value("sweep_hash", "");
+    if (hash.empty()) continue;
+    if (hash != expected_hash)
+      return journal_path + " belongs to a different sweep (hash " + hash + ", this sweep " +
+             expected_hash + ")";
+    found = hash;
+  }
+  // Intact records of an unknown sweep are never used; a journal with no intact record at all
+  // has nothing to contradict the file with (its bytes are kept aside before it is reused).
+  if (found.empty() && !contents.records.empty())
+    return journal_path +
+           ": no intact record names its sweep (damaged header?), so it cannot be checked "
+           "against this sweep (hash " +
+           expected_hash + ")";
   return "";
 }
+
+namespace {
 
 void check_writable_directory(const std::string& path) {
   const fs::path parent = fs::absolute(path).parent_path();
@@ -51,16 +72,34 @@ void check_writable_directory(const std::string& path) {
 
 }  // namespace
 
-std::string journal_path_for(const std::string& results_path) { return results_path + ".journal"; }
+std::string journal_path_for(const std::string& results_path) {
+  return results_path + ".journal";
+}
 
-ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid, const SessionOptions& options,
+std::map<std::uint64_t, PointResult> latest_journal_points(const JournalContents& contents) {
+  std::map<std::uint64_t, PointResult> points;
+  for (const auto& rec : contents.records)
+    if (rec.value("type", "") == "point") {
+      PointResult r = result_of(rec);
+      points[r.point] = std::move(r);
+    }
+  return points;
+}
+
+ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid,
+                               const SessionOptions& options,
                                const std::map<std::string, std::string>& provenance)
-    : path_(path) {
+    : path_(path), sweep_hash_(grid.spec().hash) {
   const std::string jpath = journal_path_for(path);
   check_writable_directory(path);
+  lock_ = std::make_unique<OutputLock>(path);  // before anything below reads, renames or removes
+  for (const std::string& p : {path, jpath})
+    if (fs::is_directory(p))
+      throw ResultsFileError(p + " is a directory; --out must name a file (nothing was removed)");
   const bool file_exists = fs::exists(path), journal_exists = fs::exists(jpath);
   if ((file_exists || journal_exists) && !options.resume && !options.force)
-    throw ResultsFileError(path + " already exists; pass --resume to continue it or --force to overwrite it");
+    throw ResultsFileError(
+        path + " already exists; pass --resume to continue it or --force to overwrite it");
   if (options.force && !options.resume) {
     std::error_code ec;
     fs::remove(path, ec);
@@ -76,12 +115,24 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid, c
     } catch (const JournalError& e) {
       throw ResultsFileError(e.what());
     }
-    const std::string hash = journal_hash(contents);
-    if (!hash.empty() && hash != grid.spec().hash)
-      throw ResultsFileError(jpath + " belongs to a different sweep (hash " + hash + ", this sweep " +
-                             grid.spec().hash + "); use another --out or --force to overwrite");
-    if (contents.dropped_bytes)
-      notes_.push_back("dropped a torn journal record (" + std::to_string(contents.dropped_bytes) + " bytes)");
+    const std::string problem = journal_sweep_problem(contents, grid.spec().hash, jpath);
+    if (!problem.empty())
+      throw ResultsFileError(problem + "; use another --out or --force to overwrite");
+    if (!contents.skipped.empty())
+      notes_.push_back("skipped " + describe_skipped(contents) +
+                       "; every later intact record is kept");
+  }
+
+  // Every point the file holds is compared with its journal record before the file is opened
+  // for writing (a flipped byte inside a value is invisible to HDF5).
+  FileVerification verification;
+  bool file_checked = false;
+  if (fs::exists(path) && !contents.records.empty()) {
+    verification = verify_file_isolated(path, latest_journal_points(contents));
+    file_checked = true;
+    // A file that does not read in full (a dataset, the run log, HDF5 crashing on its metadata)
+    // is set aside before anything in this process touches it, and rebuilt from the journal.
+    if (!verification.error.empty()) set_aside_damaged(path, " does not read (" + verification.error + ")");
   }
 
   // The HDF5 file: open and check, or (damaged) set aside, or create.
@@ -90,34 +141,59 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid, c
       store_ = std::make_unique<PhaseDiagramStore>(PhaseDiagramStore::open(path, true));
     } catch (const h5::Error& e) {
       if (!fs::exists(jpath))
-        throw ResultsFileError(path + " cannot be opened and has no journal to rebuild it from: " + e.what());
-      const std::string aside = path + ".damaged-" + timestamp();
-      std::error_code ec;
-      fs::rename(path, aside, ec);
-      if (ec) throw ResultsFileError(path + " is damaged and cannot be moved aside: " + ec.message());
-      notes_.push_back(path + " was damaged (" + e.what() + "); kept as " + aside + ", rebuilt from the journal");
+        throw ResultsFileError(
+            path + " cannot be opened and has no journal to rebuild it from: " + e.what());
+      set_aside_damaged(path, std::string(" was damaged (") + e.what() + ")");
     }
-    if (store_ && store_->sweep_hash() != grid.spec().hash)
-      throw ResultsFileError(path + " belongs to a different sweep (hash " + store_->sweep_hash() +
-                             ", this sweep " + grid.spec().hash + "); use another --out or --force to overwrite");
-    if (store_ && store_->shape() != grid.shape())
-      throw ResultsFileError(path + ": grid shape differs from the sweep's");
+    if (store_ && (store_->sweep_hash() != grid.spec().hash || store_->shape() != grid.shape())) {
+      const std::string mismatch = store_->sweep_hash() != grid.spec().hash
+                                       ? " belongs to a different sweep (hash " +
+                                             store_->sweep_hash() + ", this sweep " +
+                                             grid.spec().hash + ")"
+                                       : ": grid shape differs from the sweep's";
+      // The journal (checked above, every record naming this sweep) outranks the file: a file
+      // that disagrees with it is damaged (a flipped byte in its attributes), not foreign.
+      if (contents.records.empty())
+        throw ResultsFileError(path + mismatch + "; use another --out or --force to overwrite");
+      store_.reset();
+      set_aside_damaged(path, mismatch + " while its journal belongs to this sweep");
+    }
   }
+  const bool journal_existed = fs::exists(jpath);
+  bool creating_file = false;
   try {
-    journal_ = std::make_unique<JournalWriter>(jpath, contents.valid_bytes);
-    if (contents.records.empty())
-      journal_->append({{"type", "header"}, {"sweep_hash", grid.spec().hash},
+    journal_ = std::make_unique<JournalWriter>(jpath, contents);
+    for (const auto& note : journal_->notes()) notes_.push_back(note);
+    if (!has_header(contents))  // new, or its header was damaged (the sweep was checked above)
+      journal_->append({{"type", "header"},
+                        {"sweep_hash", grid.spec().hash},
                         {"sweep_yaml", grid.spec().normalized_yaml}});
-    if (!store_) store_ = std::make_unique<PhaseDiagramStore>(PhaseDiagramStore::create(path, grid, provenance));
-  } catch (const JournalError& e) {
-    throw ResultsFileError(e.what());
-  } catch (const h5::Error& e) {
+    creating_file = !store_;
+    if (!store_)
+      store_ =
+          std::make_unique<PhaseDiagramStore>(PhaseDiagramStore::create(path, grid, provenance));
+  } catch (const std::runtime_error& e) {  // JournalError, h5::Error: disk full, quota, permissions
+    // Leave nothing half-made that would block a retry (a half-created file "already exists").
+    store_.reset();
+    journal_.reset();
+    std::error_code ec;
+    if (creating_file) fs::remove(path, ec);
+    if (!journal_existed) fs::remove(jpath, ec);
     throw ResultsFileError(e.what());
   }
 
   // Replay what the journal has and the file lacks (killed between the two). A file whose metadata
-  // a killed or failed write left inconsistent fails here: set it aside and rebuild from the journal.
-  const auto journal_results = journal_points(contents);
+  // a killed or failed write left inconsistent fails here: set it aside and rebuild from the
+  // journal.
+  const auto journal_results = latest_journal_points(contents);
+  std::set<std::uint64_t> rewrite;  // points whose file content differs from the journal
+  if (file_checked && verification.error.empty()) {
+    rewrite.insert(verification.differing.begin(), verification.differing.end());
+    if (!verification.unverified.empty())
+      notes_.push_back(
+          std::to_string(verification.unverified.size()) +
+          " point(s) of the file have no intact journal record: kept as they are, not verified");
+  }
   std::vector<std::int8_t> status;
   for (int attempt = 0;; ++attempt) {
     try {
@@ -130,25 +206,26 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid, c
         batch.clear();
       };
       for (const auto& [point, result] : journal_results)
-        if (status.at(point) != static_cast<std::int8_t>(result.status)) {
+        if (status.at(point) != static_cast<std::int8_t>(result.status) || rewrite.count(point)) {
           batch.push_back(result);
           if (batch.size() == 256) write_batch();
           status[point] = static_cast<std::int8_t>(result.status);
           ++replayed;
         }
       write_batch();
-      if (replayed) notes_.push_back("replayed " + std::to_string(replayed) + " points from the journal into the file");
+      if (replayed)
+        notes_.push_back(
+            "rewrote " + std::to_string(replayed) + " point(s) from the journal into the file (" +
+            std::to_string(rewrite.size()) + " of them were present but differed or did not read)");
       break;
     } catch (const h5::Error& e) {
-      if (attempt > 0) throw ResultsFileError(path + ": cannot rebuild from the journal: " + e.what());
+      if (attempt > 0)
+        throw ResultsFileError(path + ": cannot rebuild from the journal: " + e.what());
       store_.reset();
-      const std::string aside = path + ".damaged-" + timestamp();
-      std::error_code ec;
-      fs::rename(path, aside, ec);
-      if (ec) throw ResultsFileError(path + " is damaged and cannot be moved aside: " + ec.message());
-      notes_.push_back(path + " was inconsistent (" + e.what() + "); kept as " + aside + ", rebuilt from the journal");
+      set_aside_damaged(path, std::string(" was inconsistent (") + e.what() + ")");
       try {
-        store_ = std::make_unique<PhaseDiagramStore>(PhaseDiagramStore::create(path, grid, provenance));
+        store_ =
+            std::make_unique<PhaseDiagramStore>(PhaseDiagramStore::create(path, grid, provenance));
       } catch (const h5::Error& create_error) {
         throw ResultsFileError(create_error.what());
       }
@@ -169,7 +246,17 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid, c
   }
 }
 
-void ResultsSession::record(const PointResult& result) { record_batch({&result, 1}); }
+void ResultsSession::set_aside_damaged(const std::string& path, const std::string& why) {
+  const std::string aside = unique_kept_name(path, "damaged");
+  std::error_code ec;
+  fs::rename(path, aside, ec);
+  if (ec) throw ResultsFileError(path + " is damaged and cannot be moved aside: " + ec.message());
+  notes_.push_back(path + why + "; kept as " + aside + ", rebuilt from the journal");
+}
+
+void ResultsSession::record(const PointResult& result) {
+  record_batch({&result, 1});
+}
 
 BatchCommit ResultsSession::record_batch(std::span<const PointResult> results) {
   BatchCommit commit;
@@ -177,7 +264,7 @@ BatchCommit ResultsSession::record_batch(std::span<const PointResult> results) {
   using Clock = std::chrono::steady_clock;
   std::vector<nlohmann::json> records;
   records.reserve(results.size());
-  for (const auto& r : results) records.push_back(point_record(r));
+  for (const auto& r : results) records.push_back(point_record(r, sweep_hash_));
   const auto t0 = Clock::now();
   commit.journal_bytes = journal_->append_batch(records);  // durable from here on
   const auto t1 = Clock::now();
@@ -188,7 +275,7 @@ BatchCommit ResultsSession::record_batch(std::span<const PointResult> results) {
 }
 
 void ResultsSession::record_run(const nlohmann::json& row) {
-  journal_->append({{"type", "run"}, {"row", row}});
+  journal_->append({{"type", "run"}, {"sweep_hash", sweep_hash_}, {"row", row}});
   store_->append_run_row(row.dump());
 }
 
@@ -202,8 +289,8 @@ DiagramSnapshot read_snapshot(const std::string& path, bool with_kernels) {
     s.file_readable = true;
     s.sweep_yaml = store.sweep_yaml();
     s.sweep_hash = store.sweep_hash();
-    for (const char* name : {"sweep_name", "seed", "kernelsweep_version", "git_commit", "library_versions",
-                             "created", "last_run_start", "last_run_end"})
+    for (const char* name : {"sweep_name", "seed", "kernelsweep_version", "git_commit",
+                             "library_versions", "created", "last_run_start", "last_run_end"})
       try {
         s.attributes[name] = store.attribute(name);
       } catch (const h5::Error&) {
@@ -221,9 +308,16 @@ DiagramSnapshot read_snapshot(const std::string& path, bool with_kernels) {
     s.journal_present = true;
     try {
       const JournalContents contents = read_journal(jpath);
-      for (const auto& rec : contents.records) {
+      std::string expected = s.sweep_hash;
+      for (const auto& rec : contents.records)
+        if (expected.empty()) expected = rec.value("sweep_hash", "");
+      // A foreign or unverifiable journal is reported, never layered onto the file.
+      s.journal_problem = journal_sweep_problem(contents, expected, jpath);
+      if (!contents.skipped.empty()) s.journal_note = "skipped " + describe_skipped(contents);
+      for (const auto& rec :
+           s.journal_problem.empty() ? contents.records : std::vector<nlohmann::json>{}) {
         const std::string type = rec.value("type", "");
-        if (type == "header" && s.sweep_hash.empty()) {
+        if (type == "header" && s.sweep_yaml.empty()) {
           s.sweep_hash = rec.value("sweep_hash", "");
           s.sweep_yaml = rec.value("sweep_yaml", "");
         } else if (type == "point") {

@@ -1,11 +1,17 @@
 #pragma once
 // The results of one `run`: the journal (source of truth, fsynced first) and the HDF5 view, and the
 // rules for starting over an existing file:
+//   another run holds <file>.lock -> refuse (before anything is read, renamed or removed)
 //   no file, no journal           -> create both
-//   existing file or journal      -> refuse unless --resume (continue) or --force (delete both, start over)
+//   existing file or journal      -> refuse unless --resume (continue) or --force (delete both,
+//   start over)
 //   --resume, different sweep     -> refuse, naming the file and both hashes
-//   --resume, damaged HDF5 file   -> move it aside (<file>.damaged-<time>) and rebuild it from the journal
-//   --resume, file behind journal -> replay the journal's points into the file (killed between the two)
+//   --resume, damaged HDF5 file   -> move it aside (<file>.damaged-<time>-<pid>) and rebuild it
+//   from the journal
+//   --resume, file differs from the journal at some point (a flipped byte HDF5 does not notice)
+//                                 -> rewrite those points from the journal (file_verification.hpp)
+//   --resume, file behind journal -> replay the journal's points into the file (killed between the
+//   two)
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -15,15 +21,11 @@
 #include <vector>
 
 #include "io/journal.hpp"
+#include "io/output_lock.hpp"
 #include "io/phase_diagram_store.hpp"
+#include "io/results_file_error.hpp"
 
 namespace kernelsweep {
-
-// Bad use of a results file (exists, different sweep, unwritable directory): exit code 2.
-class ResultsFileError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct SessionOptions {
   bool resume = false;
@@ -32,6 +34,14 @@ struct SessionOptions {
 };
 
 std::string journal_path_for(const std::string& results_path);
+
+// The latest intact record of every point in the journal (a retried point's later result wins).
+std::map<std::uint64_t, PointResult> latest_journal_points(const JournalContents& contents);
+
+// Why the journal cannot be used with the sweep of hash `expected_hash` ("" if it can): a record
+// names another sweep, or none names any (a damaged header never skips this check).
+std::string journal_sweep_problem(const JournalContents& contents, const std::string& expected_hash,
+                                  const std::string& journal_path);
 
 // What one group commit cost (for the coordinator's --stats).
 struct BatchCommit {
@@ -62,7 +72,10 @@ class ResultsSession {
   PhaseDiagramStore& store() { return *store_; }
 
  private:
-  std::string path_;
+  // Renames the damaged file to a unique kept name (unique_kept_name) and notes why.
+  void set_aside_damaged(const std::string& path, const std::string& why);
+  std::string path_, sweep_hash_;
+  std::unique_ptr<OutputLock> lock_;  // first: released after the file and the journal are closed
   std::unique_ptr<JournalWriter> journal_;
   std::unique_ptr<PhaseDiagramStore> store_;
   std::vector<std::uint64_t> todo_;
@@ -77,6 +90,10 @@ struct DiagramSnapshot {
   bool file_readable = false;
   std::string file_error;
   bool journal_present = false;
+  std::string
+      journal_problem;       // non-empty: the journal belongs to another sweep (or cannot be
+                             // checked) and was NOT layered onto the file; the file is not complete
+  std::string journal_note;  // damaged journal regions skipped
   std::string sweep_yaml, sweep_hash;
   std::map<std::string, std::string> attributes;
   std::vector<std::int8_t> status;

@@ -45,10 +45,10 @@ class Backoff {
 class LocalWorker {
  public:
   bool busy() const { return thread_ != nullptr; }
-  void start(const SweepGrid& grid, const PointTask& task) {
+  void start(const SweepGrid& grid, const PointTask& task, double time_limit) {
     finished_ = false;
-    thread_ = std::make_unique<std::thread>([this, &grid, task] {
-      result_ = run_task(grid, task, 0);
+    thread_ = std::make_unique<std::thread>([this, &grid, task, time_limit] {
+      result_ = run_task(grid, task, 0, time_limit);
       finished_ = true;
     });
   }
@@ -251,7 +251,7 @@ SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const s
     if (stop_requested()) stop(SchedulerOutcome::Stop::interrupted);
     dispatch();
     if (serial && !stopping && !local.busy() && !queue.empty()) {
-      local.start(grid, queue.front());
+      local.start(grid, queue.front(), options.point_time_limit);
       queue.pop_front();
     }
     if (running.empty() && !local.busy() && (queue.empty() || stopping)) {
@@ -308,7 +308,7 @@ SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const s
   return outcome;
 }
 
-void run_worker(MpiSession& mpi, const SweepGrid& grid) {
+void run_worker(MpiSession& mpi, const SweepGrid& grid, double point_time_limit) {
   Backoff backoff;
   bool reported = false;
   while (true) {
@@ -325,7 +325,7 @@ void run_worker(MpiSession& mpi, const SweepGrid& grid) {
     const auto bytes = mpi.receive(*envelope);
     if (envelope->tag == MessageTag::stop) return;
     if (envelope->tag != MessageTag::task) continue;
-    const TaskResult result = run_task(grid, decode_task(bytes), mpi.rank());
+    const TaskResult result = run_task(grid, decode_task(bytes), mpi.rank(), point_time_limit);
     mpi.send(0, MessageTag::result, encode(result));
   }
 }

@@ -31,6 +31,8 @@ struct SchedulerOptions {
   // (so a point waits at most one commit before its own starts: progress and the file stay
   // current). commit_max_points = 1 records every point on its own (one fsync per point).
   std::size_t commit_max_points = 64;
+  // --point-timeout: a task running longer fails its point ("time limit ..."); 0 = no limit.
+  double point_time_limit = 0.0;
 };
 
 struct SchedulerOutcome {
@@ -57,6 +59,7 @@ using ResultSink = std::function<CommitCost(std::span<const PointResult>)>;
 SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const std::vector<PointTask>& tasks,
                                  const ResultSink& sink, const SchedulerOptions& options);
 // Ranks 1..R-1: compute tasks until told to stop.
-void run_worker(MpiSession& mpi, const SweepGrid& grid);
+// point_time_limit as in SchedulerOptions (every rank parses the same command line).
+void run_worker(MpiSession& mpi, const SweepGrid& grid, double point_time_limit);
 
 }  // namespace kernelsweep

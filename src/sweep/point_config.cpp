@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -378,6 +379,14 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   }
 }
 
+// Defaults as YAML nodes, parsed once per text (a sweep validates every axis value: ~10^5 parses).
+YAML::Node default_node(const std::string& text) {
+  thread_local std::map<std::string, YAML::Node> parsed;
+  auto it = parsed.find(text);
+  if (it == parsed.end()) it = parsed.emplace(text, YAML::Load(text)).first;
+  return it->second;
+}
+
 PointConfig parse_point_config(const YAML::Node& root) {
   if (root && !root.IsNull() && !root.IsMap())
     throw ConfigError("a point config must be a map with sections model, task, theory, sgld; got " +
@@ -410,7 +419,7 @@ PointConfig parse_point_config(const YAML::Node& root) {
   for (const auto& rule : rules()) {
     const std::string section(section_of(rule.info.key)), name(name_of(rule.info.key));
     const bool given = root && root.IsMap() && contains(root, section) && contains(root[section], name);
-    const YAML::Node node = given ? root[section][name] : YAML::Load(rule.default_value(c));
+    const YAML::Node node = given ? root[section][name] : default_node(rule.default_value(c));
     rule.assign(c, validate(rule, node));
   }
   if (c.sgld.burn_in >= c.sgld.steps)

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "model/deadline.hpp"
+
 namespace kernelsweep {
 
 namespace {
@@ -63,12 +65,14 @@ std::vector<PointTask> plan_tasks(const SweepGrid& grid, const std::vector<std::
   return tasks;
 }
 
-TaskResult run_task(const SweepGrid& grid, const PointTask& task, int rank) {
+TaskResult run_task(const SweepGrid& grid, const PointTask& task, int rank,
+                    double time_limit_seconds) {
   const auto start = std::chrono::steady_clock::now();
   TaskResult r;
   r.task = task;
   r.rank = rank;
   try {
+    const ScopedDeadline deadline(time_limit_seconds, "--point-timeout");
     const PointConfig c = grid.config(task.point);
     const Dataset data = make_dataset(c);
     if (task.theory) {
@@ -78,9 +82,12 @@ TaskResult run_task(const SweepGrid& grid, const PointTask& task, int rank) {
       solve_saddle_point(c.theory, problem, &summary);
       r.theory = make_theory_result(
           summary, std::chrono::duration<double>(std::chrono::steady_clock::now() - theory_start).count());
+      check_deadline();
     }
-    for (int rep = task.replica_begin; rep < task.replica_end; ++rep)
+    for (int rep = task.replica_begin; rep < task.replica_end; ++rep) {
       r.replicas.push_back(run_sgld_replica(c.sgld, c.model, data, task.point, rep));
+      check_deadline();
+    }
   } catch (const std::exception& e) {
     r.error = e.what();
   }

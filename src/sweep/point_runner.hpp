@@ -26,7 +26,10 @@ struct TaskPlanOptions {
 std::vector<PointTask> plan_tasks(const SweepGrid& grid, const std::vector<std::uint64_t>& points,
                                   const TaskPlanOptions& options);
 
-TaskResult run_task(const SweepGrid& grid, const PointTask& task, int rank);
+// time_limit_seconds > 0: a task still running after that long fails with "time limit ..."
+// (ScopedDeadline; the theory and SGLD loops call check_deadline()).
+TaskResult run_task(const SweepGrid& grid, const PointTask& task, int rank,
+                    double time_limit_seconds = 0.0);
 
 // One point outside a sweep (`kernelsweep solve`, the Python package): the theory and every SGLD
 // replica in this process, as the same typed result a sweep records. report, if given, receives

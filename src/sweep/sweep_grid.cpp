@@ -1,6 +1,7 @@
 #include "sweep/sweep_grid.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
@@ -83,9 +84,19 @@ PointConfig SweepGrid::config(std::uint64_t point) const {
 
 void check_grid_size(const SweepGrid& grid, bool confirmed) {
   if (grid.size() == 0) throw ConfigError(grid.spec().name + ": the grid is empty");
+  // The product in floating point: exact for sane grids, and no overflow for absurd ones (the
+  // integer size saturates at 2^64 - 1).
+  double points = 1.0;
+  for (const auto& d : grid.dimensions()) points *= static_cast<double>(d.length);
+  char count[64];
+  std::snprintf(count, sizeof count, points < 1e15 ? "%.0f" : "%.3g", points);
   if (grid.size() > kMaxPointsWithoutConfirmation && !confirmed)
-    throw ConfigError(grid.spec().name + ": the grid has " + std::to_string(grid.size()) +
+    throw ConfigError(grid.spec().name + ": the grid has " + count +
                       " points (> 10^7); pass --yes if you really mean it");
+  if (points > static_cast<double>(kMaxPoints))
+    throw ConfigError(grid.spec().name + ": the grid has " + count +
+                      " points, more than one results file holds (" + std::to_string(kMaxPoints) +
+                      "); split the sweep");
 }
 
 }  // namespace kernelsweep

@@ -3,11 +3,13 @@
 // line through the shell, and reading the phase-diagram file back.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace kernelsweep::testing {
 
@@ -33,6 +35,30 @@ inline int shell(const std::filesystem::path& dir, const std::string& command) {
 }
 
 inline std::string binary() { return KERNELSWEEP_BINARY; }
+
+// Starts `argv` in `dir` in the background, stdout+stderr appended to dir/<log>; returns its pid.
+inline pid_t spawn_in(const std::filesystem::path& dir, const std::vector<std::string>& argv,
+                      const std::string& log = "run.log") {
+  std::fflush(stdout);  // or the child would print our buffered lines again
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(127);
+    const std::string path = (dir / log).string();
+    if (!freopen(path.c_str(), "a", stdout) || !freopen(path.c_str(), "a", stderr)) _exit(127);
+    std::vector<char*> raw;
+    for (const auto& a : argv) raw.push_back(const_cast<char*>(a.c_str()));
+    raw.push_back(nullptr);
+    execvp(raw[0], raw.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+inline int wait_exit_code(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 // Cheap linear theory points: 2 architectures x `lams` values of lambda.
 inline std::string theory_sweep(int lams, int seed = 5) {

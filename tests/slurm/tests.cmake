@@ -14,3 +14,9 @@ add_test(NAME slurm_integration
 # requeue delays) is not asserted, but a loaded machine would stretch the run.
 set_tests_properties(slurm_integration PROPERTIES
   LABELS "slurm;slurm_integration" TIMEOUT 900 SKIP_RETURN_CODE 77 PROCESSORS 2)
+
+# The job script with the real binary under the real mpirun: SIGTERM to the job -> exit 75.
+add_test(NAME slurm_mpirun_signal
+         COMMAND ${KERNELSWEEP_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/slurm/mpirun_signal_test.sh
+                 $<TARGET_FILE:kernelsweep>)
+set_tests_properties(slurm_mpirun_signal PROPERTIES LABELS "slurm" TIMEOUT 300 SKIP_RETURN_CODE 77 PROCESSORS 2)

@@ -4,6 +4,7 @@
 // matrices of each array's rank), so a field that is dropped, renamed, transposed or rounded by any
 // output path shows up.
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "sweep/result_fields.hpp"
@@ -32,6 +33,38 @@ inline PointResult every_field_result(std::uint64_t point, int M) {
     }
   }
   return r;
+}
+
+}  // namespace kernelsweep::testing
+
+namespace kernelsweep::testing {
+
+// Timings and placement: they differ between two runs of the same sweep and are not results.
+inline bool is_timing_field(const Field& f) {
+  const std::string n = f.name();
+  return n == "wall_time" || n == "rank" || n == "theory_seconds" || n == "sgld_steps_per_second";
+}
+
+// Every field equal bit for bit (arrays with their shapes); timings skipped if asked.
+inline bool same_results(const PointResult& a, const PointResult& b, bool skip_timings) {
+  for (const auto& f : result_fields()) {
+    if (skip_timings && is_timing_field(f)) continue;
+    if (part_present(f, a) != part_present(f, b)) return false;
+    if (f.kind() == FieldKind::text) {
+      if (text_of(f, a) != text_of(f, b)) return false;
+    } else if (f.kind() == FieldKind::array) {
+      const Eigen::MatrixXd* x = array_of(f, a);
+      const Eigen::MatrixXd* y = array_of(f, b);
+      if ((x == nullptr) != (y == nullptr)) return false;
+      if (x && (x->rows() != y->rows() || x->cols() != y->cols() ||
+                std::memcmp(x->data(), y->data(), sizeof(double) * static_cast<std::size_t>(x->size())) != 0))
+        return false;
+    } else {
+      const double u = number_of(f, a), v = number_of(f, b);
+      if (std::memcmp(&u, &v, sizeof u) != 0) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace kernelsweep::testing

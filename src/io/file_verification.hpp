@@ -1,0 +1,37 @@
+#pragma once
+// Checks the HDF5 view against the journal, point by point: the file can be damaged where HDF5
+// does not notice (a flipped byte in a value, a point group that no longer reads), and the
+// journal, fsynced first and CRC-checked per record, holds the truth. Used by --resume (which
+// rewrites every point that differs from its journal record) and by `status --verify`.
+// A point matches when its status, message, every scalar, wall time, rank and every kernel are
+// bit-identical to its latest journal record.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sweep/point_result.hpp"
+
+namespace kernelsweep {
+
+struct FileVerification {
+  std::size_t checked = 0;                // points with a journal record compared
+  std::vector<std::uint64_t> differing;   // file differs from (or cannot show) the journal's result
+  std::vector<std::uint64_t> unverified;  // not pending in the file, but no intact journal record
+  std::string error;                      // the file could not be read at all
+};
+
+// `journal` is the latest intact record per point. Reads `path` without locking it.
+FileVerification verify_file_against_journal(const std::string& path,
+                                             const std::map<std::uint64_t, PointResult>& journal);
+
+// The same, in a child process: the default HDF5 format has no metadata checksums, and HDF5 can
+// crash on damaged metadata; a crash of the child is reported as `error` (the file is damaged).
+FileVerification verify_file_isolated(const std::string& path,
+                                      const std::map<std::uint64_t, PointResult>& journal);
+
+// Reads the journal beside `path` and verifies (for `status --verify`); a journal that belongs to
+// another sweep, or none, gives error.
+FileVerification verify_results_file(const std::string& path);
+
+}  // namespace kernelsweep
