@@ -251,13 +251,23 @@ PointConfig parse_point_config(const YAML::Node& root) {
     throw ConfigError("theory.landau needs model.activation linear, model.architecture rnn and model.T >= 2");
 
   const Section sgld(root, "sgld", {"enabled", "replicas", "steps", "burn_in", "thin", "eta", "seed",
-                                    "precision", "record_trace"});
+                                    "precision", "record_trace", "eta_safety", "sampler", "max_rhat",
+                                    "min_ess", "check_step", "spectrum_k"});
   c.sgld.enabled = sgld.boolean("enabled", false);
   c.sgld.replicas = static_cast<int>(sgld.integer("replicas", 4, 1, 1 << 20));
   c.sgld.steps = sgld.integer("steps", 20000, 1, std::numeric_limits<long long>::max());
   c.sgld.burn_in = sgld.integer("burn_in", std::min<long long>(5000, c.sgld.steps / 4), 0, c.sgld.steps - 1);
   c.sgld.thin = static_cast<int>(sgld.integer("thin", 10, 1, kMaxInt));
-  c.sgld.eta = sgld.real("eta", 0.002, 0.0, true, 1.0);
+  // eta: auto (the default, kAutoEta = NaN) sets the step from the measured curvature.
+  const bool auto_eta = !sgld.has("eta") || (sgld.get("eta").IsScalar() && sgld.get("eta").Scalar() == "auto");
+  c.sgld.eta = auto_eta ? kAutoEta : sgld.real("eta", 0.002, 0.0, true, 1.0);
+  c.sgld.eta_safety = sgld.real("eta_safety", 0.5, 0.0, true, 2.0);
+  c.sgld.sampler = sgld.choice<SgldSampler>("sampler", SgldSampler::langevin,
+                                            {{"langevin", SgldSampler::langevin}, {"prior", SgldSampler::prior}});
+  c.sgld.max_rhat = sgld.real("max_rhat", 1.05, 1.0, true);
+  c.sgld.min_ess = sgld.real("min_ess", 100.0, 0.0, false);
+  c.sgld.check_step = sgld.boolean("check_step", false);
+  c.sgld.spectrum_k = static_cast<int>(sgld.integer("spectrum_k", 8, 0, kMaxInt));
   c.sgld.seed = static_cast<std::uint64_t>(sgld.integer("seed", 1, 0, std::numeric_limits<long long>::max()));
   c.sgld.precision = sgld.choice<Precision>("precision", Precision::float64,
                                             {{"float64", Precision::float64}, {"float32", Precision::float32}});
@@ -291,7 +301,12 @@ nlohmann::json to_json(const PointConfig& c) {
   j["sgld"] = {{"enabled", c.sgld.enabled}, {"replicas", c.sgld.replicas}, {"steps", c.sgld.steps},
                {"burn_in", c.sgld.burn_in}, {"thin", c.sgld.thin}, {"eta", c.sgld.eta},
                {"seed", c.sgld.seed}, {"precision", to_string(c.sgld.precision)},
-               {"record_trace", c.sgld.record_trace}};
+               {"record_trace", c.sgld.record_trace},
+               {"eta_safety", c.sgld.eta_safety},
+               {"sampler", c.sgld.sampler == SgldSampler::prior ? "prior" : "langevin"},
+               {"max_rhat", c.sgld.max_rhat}, {"min_ess", c.sgld.min_ess},
+               {"check_step", c.sgld.check_step}, {"spectrum_k", c.sgld.spectrum_k}};
+  if (std::isnan(c.sgld.eta)) j["sgld"]["eta"] = "auto";
   return j;
 }
 
