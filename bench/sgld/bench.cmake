@@ -7,3 +7,6 @@ target_link_libraries(sgld_validation_point PRIVATE kernelsweep_sgld kernelsweep
 # The curvature of the likelihood along a run, with and without the readout (Gibbs readout study).
 add_executable(sgld_curvature_probe ${CMAKE_CURRENT_SOURCE_DIR}/sgld/curvature_probe.cpp)
 target_link_libraries(sgld_curvature_probe PRIVATE kernelsweep_sgld kernelsweep_warnings)
+# The cost of the convergence diagnostics relative to one SGLD step.
+add_executable(sgld_diagnostics_cost ${CMAKE_CURRENT_SOURCE_DIR}/sgld/diagnostics_cost.cpp)
+target_link_libraries(sgld_diagnostics_cost PRIVATE kernelsweep_sgld kernelsweep_warnings)

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "sgld/sgld_runner.hpp"
+#include "theory/kernel_structure.hpp"
 #include "theory/saddle_point.hpp"
 
 using namespace kernelsweep;
@@ -52,5 +53,15 @@ int main(int argc, char** argv) {
       s.eta.size() ? s.eta(0) : NAN, q_theory, s.abs_q_mean, s.abs_q_stderr, s.rhat_abs_q,
       s.rhat_kernel, s.cka_H, s.ess_abs_q_total, s.q_sign_fraction, wall,
       to_string(s.status).c_str());
+  if (options.sampler == SgldSampler::prior && network.activation == Activation::linear) {
+    // Prior draws vs the NNGP (N -> infinity) kernel: the finite-N deviation.
+    const Eigen::MatrixXd nngp = KernelStructure(network, data).linear_prior_kernel();
+    const double deviation = (s.H - nngp).cwiseAbs().maxCoeff();
+    std::printf(
+        "| nngp | %s | %d | %d | max abs(H - H_nngp) %.4f | max stderr %.4f | CKA %.6f | "
+        "N * deviation %.2f |\n",
+        argv[1], network.T, network.N, deviation, s.H_stderr.maxCoeff(),
+        centered_kernel_alignment(s.H, nngp), network.N * deviation);
+  }
   return 0;
 }

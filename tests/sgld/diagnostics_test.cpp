@@ -3,11 +3,14 @@
 // integrated autocorrelation time tau = (1 + rho) / (1 - rho).
 #include <gtest/gtest.h>
 
+#include <Eigen/QR>
 #include <cmath>
+#include <complex>
 #include <random>
 #include <vector>
 
 #include "sgld/chain_diagnostics.hpp"
+#include "sgld/replica_observables.hpp"
 
 namespace kernelsweep::sgld {
 namespace {
@@ -110,6 +113,33 @@ TEST(ChainDiagnostics, TraceRecorderBinsAndKeepsTheEffectiveSampleSize) {
   const double se_raw = std::sqrt(raw.variance / effective_sample_size(x));
   const double se_binned = std::sqrt(binned.variance / effective_sample_size(recorder.values()));
   EXPECT_NEAR(se_binned / se_raw, 1.0, 0.2);
+}
+
+// Spectra: a block-diagonal W with known eigenvalues, hidden by an orthogonal similarity
+// transform (eigenvalues are invariant): a complex pair 1.2 e^{+-i pi/3} (an oscillating
+// outlier), a real 1.1, and a bulk of reals of modulus < 0.9.
+TEST(Spectrum, TopEigenvaluesAreTheLargestModuliWithConjugatePairs) {
+  const int N = 40;
+  Eigen::MatrixXd B = Eigen::MatrixXd::Zero(N, N);
+  const double r = 1.2, angle = 3.14159265358979323846 / 3;
+  B(0, 0) = B(1, 1) = r * std::cos(angle);
+  B(0, 1) = -r * std::sin(angle);
+  B(1, 0) = r * std::sin(angle);
+  B(2, 2) = 1.1;
+  for (int i = 3; i < N; ++i) B(i, i) = 0.9 * (i - 3.0) / (N - 3.0) * (i % 2 == 0 ? 1 : -1);
+  std::mt19937_64 engine(3);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd A(N, N);
+  for (int i = 0; i < N * N; ++i) A.data()[i] = normal(engine);
+  const Eigen::MatrixXd Q = Eigen::HouseholderQR<Eigen::MatrixXd>(A).householderQ();
+  const SpectrumSummary s = analyze_spectrum(Q * B * Q.transpose(), 4);
+  ASSERT_EQ(s.top.size(), 4);
+  EXPECT_NEAR(std::abs(s.top(0) - std::polar(r, angle)), 0.0, 1e-10);  // ties: +imag first
+  EXPECT_NEAR(std::abs(s.top(1) - std::polar(r, -angle)), 0.0, 1e-10);
+  EXPECT_NEAR(std::abs(s.top(2) - 1.1), 0.0, 1e-10);
+  EXPECT_LT(std::abs(s.top(3)), 0.9);
+  // The largest |Re| (the old single number) is the real 1.1, blind to the pair.
+  EXPECT_NEAR(s.outlier, 1.1, 1e-10);
 }
 
 }  // namespace
