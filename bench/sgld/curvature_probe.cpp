@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
           sgld::order_parameter(hcat.transpose() * hcat / network.N, network.T, data.P);
       std::printf("step %lld q %.3f readout_formula %.1f lambda_full %.1f lambda_without_a %.1f\n",
                   step, q, readout, 1 + full.measure(net, step == 0 ? 20 : 8),
-                  1 + hidden.measure(net, step == 0 ? 20 : 8, true));
+                  1 + hidden.measure(net, step == 0 ? 20 : 8,
+                                     sgld::CurvatureProbe<double>::Blocks::without_readout));
       std::fflush(stdout);
     }
     net.step(eta, static_cast<std::uint64_t>(step));

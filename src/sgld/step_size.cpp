@@ -45,10 +45,14 @@ CurvatureProbe<Scalar>::CurvatureProbe(std::uint64_t seed, std::uint64_t point_i
 
 template <typename Scalar>
 double CurvatureProbe<Scalar>::measure(const LangevinNetwork<Scalar>& network, int iterations,
-                                       bool exclude_readout) {
+                                       Blocks blocks) {
   const auto project = [&](NetworkParameters<Scalar>& v) {
-    if (exclude_readout)
+    if (blocks == Blocks::without_readout)
       for (auto& a : v.a_hat) a.setZero();
+    if (blocks == Blocks::readout_only) {
+      for (auto& W : v.W_hat) W.setZero();
+      for (auto& U : v.U_hat) U.setZero();
+    }
   };
   if (!has_direction_) {
     // Draw 1 of the initial-state generator (draw 0 is the prior draw of the network).

@@ -19,9 +19,11 @@ class CurvatureProbe {
   // lambda_max at the network's current parameters. Warm-started from the previous call's
   // direction, so later calls (the curvature changes slowly during burn-in) need few iterations.
   // Each iteration costs two gradient evaluations (about two Langevin steps).
-  // exclude_readout: the Hessian restricted to W and U (the readout a sampled otherwise).
+  // blocks: the Hessian of all parameters, or restricted to W and U (what remains if the readout
+  // a were sampled exactly), or to the readout a alone (closed form (v/kappa) lambda_max(C_SS)).
+  enum class Blocks { all, without_readout, readout_only };
   double measure(const LangevinNetwork<Scalar>& network, int iterations,
-                 bool exclude_readout = false);
+                 Blocks blocks = Blocks::all);
 
  private:
   NormalBatchGenerator generator_;

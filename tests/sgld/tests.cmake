@@ -8,3 +8,4 @@ kernelsweep_test(sgld_reproducibility_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/repr
 kernelsweep_test(sgld_diagnostics_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/diagnostics_test.cpp)
 kernelsweep_test(sgld_sign_alignment_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/sign_alignment_test.cpp)
 kernelsweep_test(sgld_convergence_status_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/convergence_status_test.cpp)
+kernelsweep_test(sgld_step_size_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/step_size_test.cpp)
