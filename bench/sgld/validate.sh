@@ -5,7 +5,7 @@
 #  2. broken phase: the default point (linear, T=4, P=4, w=u=v=1, kappa=0.1; lambda_c = 0.8112 from
 #     `kernelsweep critical sweeps/default_point.yaml`), N=256, below (lam=0.5) and above
 #     (lam=1.5): <|q|>, and the W outlier |Re| vs the bulk radius, RNN vs DNN.
-# Usage: bench/sgld/validate.sh [BUILD_DIR] [N list]   (e.g. "128 256 512 1024"; ~1 core-hour
+# Usage: [T8=1] bench/sgld/validate.sh [BUILD_DIR] [N list]   (e.g. "128 256 512 1024"; ~1 core-hour
 # for the full list; STEPS overrides the number of steps).
 set -eu
 build=${1:-build/sgld}
@@ -41,3 +41,16 @@ for lam in 0.5 1.5; do
       python3 -c "$summarize" $arch 256 $lam
   done
 done
+# 3. T=8 with the defaults (eta: auto, 4 replicas, 20000 steps, burn-in 5000, thin 10): the broken
+#    phase at lam 0.6, 1.2, 2.0 with every convergence diagnostic, and prior-sampler draws vs the
+#    NNGP kernel in N (RNN vs DNN). Columns: see bench/sgld/validation_point.cpp.
+if [ "${T8:-0}" = 1 ]; then
+  for lam in 2.0 1.2 0.6; do
+    "$build/bench/sgld_validation_point" rnn 8 256 $lam 20000 5000 4 auto langevin 0 | grep '^|'
+  done
+  for N in 64 256 1024; do
+    for arch in rnn dnn; do
+      "$build/bench/sgld_validation_point" $arch 8 $N 1.0 200 0 4 auto prior 0 | grep '^| nngp'
+    done
+  done
+fi

@@ -17,6 +17,20 @@ std::string SgldSummary::report() const {
   if (replicas == 0) return out.str();
   out << "  q = " << q_mean << " +- " << q_stderr << ", <|q|> = " << abs_q_mean << " +- "
       << abs_q_stderr << "\n";
+  out << "  diagnostics: split-R-hat |q| " << rhat_abs_q << ", energy " << rhat_energy
+      << ", kernel (max) " << rhat_kernel << "; ESS(|q|) total " << ess_abs_q_total << "\n";
+  out << "  per replica: eta " << eta.transpose() << "\n               curvature "
+      << curvature.transpose() << "\n               tau(|q|) [steps] " << tau_abs_q.transpose()
+      << "\n               ESS(|q|) " << ess_abs_q.transpose() << ", ESS(E) "
+      << ess_energy.transpose() << "\n";
+  if (sign_aligned)
+    out << "  sign-aligned to q > 0; fraction of replicas with q > 0: " << q_sign_fraction << "\n";
+  if (!std::isnan(check_abs_q_mean))
+    out << "  eta/2 check: <|q|> = " << check_abs_q_mean << " +- " << check_abs_q_stderr << "\n";
+  for (std::size_t r = 0; r < top_eigenvalues.size(); ++r)
+    if (top_eigenvalues[r].size() > 0)
+      out << "  replica " << r
+          << " top eigenvalues (first W): " << top_eigenvalues[r].col(0).transpose() << "\n";
   out << "  outlier eigenvalue |Re| (per W): " << outlier_eigenvalue.transpose() << ", bulk radius "
       << bulk_radius << "\n";
   out << "  generalization error: " << generalization_error << "\n";

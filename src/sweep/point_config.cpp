@@ -212,9 +212,37 @@ const std::vector<KeyRule>& rules() {
       {{"sgld.thin", ConfigType::integer, "10", "integer >= 1", "measure every thin steps"},
        1, kMaxInt, false, {}, DEFAULT("10"), [](PointConfig& c, const Value& v) { c.sgld.thin = int(v.integer); },
        [](const PointConfig& c) -> nlohmann::json { return c.sgld.thin; }},
-      {{"sgld.eta", ConfigType::real, "0.002", "number > 0 and < 1", "Ornstein-Uhlenbeck step size"},
-       0, 1, true, {}, DEFAULT("0.002"), [](PointConfig& c, const Value& v) { c.sgld.eta = v.real; },
-       [](const PointConfig& c) -> nlohmann::json { return c.sgld.eta; }},
+      {{"sgld.eta", ConfigType::real_or_auto, "auto", "auto | number > 0 and < 1",
+        "Ornstein-Uhlenbeck step size; auto: eta_safety / (1 + largest curvature of the likelihood), measured"},
+       0, 1, true, {}, DEFAULT("auto"), [](PointConfig& c, const Value& v) { c.sgld.eta = v.real; },
+       [](const PointConfig& c) -> nlohmann::json {
+         return std::isnan(c.sgld.eta) ? nlohmann::json("auto") : nlohmann::json(c.sgld.eta);
+       }},
+      {{"sgld.eta_safety", ConfigType::real, "0.5", "number > 0 and < 2",
+        "eta: auto sets eta * (1 + lambda_max) to this (the split step is unstable at 2)"},
+       0, 2, true, {}, DEFAULT("0.5"), [](PointConfig& c, const Value& v) { c.sgld.eta_safety = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.eta_safety; }},
+      {{"sgld.sampler", ConfigType::choice, "langevin", "langevin | prior",
+        "langevin chains, or independent draws from the prior (no data: NNGP convergence in N)"},
+       0, 0, false, {"langevin", "prior"}, DEFAULT("langevin"),
+       [](PointConfig& c, const Value& v) { c.sgld.sampler = static_cast<SgldSampler>(v.choice); },
+       [](const PointConfig& c) -> nlohmann::json {
+         return c.sgld.sampler == SgldSampler::prior ? "prior" : "langevin";
+       }},
+      {{"sgld.max_rhat", ConfigType::real, "1.05", "number > 1",
+        "not_converged when the split-R-hat of |q|, the energy or a kernel entry exceeds this"},
+       1, INFINITY, true, {}, DEFAULT("1.05"), [](PointConfig& c, const Value& v) { c.sgld.max_rhat = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.max_rhat; }},
+      {{"sgld.min_ess", ConfigType::real, "100", "number >= 0", "not_converged when the total ESS of |q| is below this"},
+       0, INFINITY, false, {}, DEFAULT("100"), [](PointConfig& c, const Value& v) { c.sgld.min_ess = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.min_ess; }},
+      {{"sgld.check_step", ConfigType::boolean, "false", "true | false",
+        "also run every replica at eta/2 and compare (not_converged if they disagree)"},
+       0, 0, false, {}, DEFAULT("false"), [](PointConfig& c, const Value& v) { c.sgld.check_step = v.boolean; },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.check_step; }},
+      {{"sgld.spectrum_k", ConfigType::integer, "8", "integer >= 0", "eigenvalues of W kept per replica (top |lambda|)"},
+       0, kMaxInt, false, {}, DEFAULT("8"), [](PointConfig& c, const Value& v) { c.sgld.spectrum_k = int(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.sgld.spectrum_k; }},
       {{"sgld.seed", ConfigType::integer, "1", "integer >= 0", "replica streams (sweeps: the sweep seed)"},
        0, kMaxInt64, false, {}, DEFAULT("1"),
        [](PointConfig& c, const Value& v) { c.sgld.seed = static_cast<std::uint64_t>(v.integer); },
@@ -255,9 +283,16 @@ Value validate(const KeyRule& rule, const YAML::Node& n) {
       if (v.integer > hi) fail(key, "an integer <= " + std::to_string(hi), n);
       break;
     }
+    case ConfigType::real_or_auto:
+      if (n.IsScalar() && n.Scalar() == "auto") {
+        v.real = NAN;
+        break;
+      }
+      [[fallthrough]];
     case ConfigType::real: {
       std::ostringstream expect;
-      expect << "a number " << (rule.lo_open ? "> " : ">= ") << rule.lo;
+      expect << (rule.info.type == ConfigType::real_or_auto ? "auto or a number " : "a number ")
+             << (rule.lo_open ? "> " : ">= ") << rule.lo;
       if (std::isfinite(rule.hi)) expect << " and < " << rule.hi;
       try {
         if (!n.IsScalar()) fail(key, expect.str(), n);
@@ -461,6 +496,7 @@ std::string to_string(ConfigType type) {
   switch (type) {
     case ConfigType::integer: return "integer";
     case ConfigType::real: return "number";
+    case ConfigType::real_or_auto: return "number or auto";
     case ConfigType::boolean: return "boolean";
     case ConfigType::choice: return "choice";
     case ConfigType::times: return "time steps";

@@ -39,7 +39,7 @@ void apply_override(YAML::Node& root, const std::string& assignment);
 // The config key table: every key declared once, with its type, default (or the rule by which it
 // depends on other keys), allowed values and a one-line doc. The parser reads defaults and ranges
 // from it; `kernelsweep keys` prints it; the README's key table is checked against it.
-enum class ConfigType { integer, real, boolean, choice, times };
+enum class ConfigType { integer, real, real_or_auto, boolean, choice, times };
 struct ConfigKey {
   std::string_view key;          // section.name, e.g. model.T
   ConfigType type;

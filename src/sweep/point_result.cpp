@@ -32,12 +32,29 @@ PointTask task_from(const json& j) {
   return t;
 }
 
+json moments_json(const sgld::KernelMoments& m) {
+  return {{"mean", binary_matrix(m.mean)}, {"variance", binary_matrix(m.variance)}, {"count", m.count}};
+}
+
+sgld::KernelMoments moments_from(const json& j) {
+  sgld::KernelMoments m;
+  m.mean = matrix_from_binary(j.at("mean"));
+  m.variance = matrix_from_binary(j.at("variance"));
+  m.count = j.at("count").get<long long>();
+  return m;
+}
+
 json replica_json(const SgldReplicaResult& rep) {
   return {{"replica", rep.replica}, {"failed", rep.failed}, {"message", rep.message},
           {"H", binary_matrix(rep.H)}, {"C", binary_matrix(rep.C)}, {"f", binary_matrix(column(rep.f))},
           {"q", rep.q}, {"abs_q", rep.abs_q}, {"outlier_eigenvalue", binary_matrix(column(rep.outlier_eigenvalue))},
           {"bulk_radius", rep.bulk_radius}, {"energy_trace", rep.energy_trace},
-          {"steps", rep.steps}, {"seconds", rep.seconds}};
+          {"steps", rep.steps}, {"seconds", rep.seconds}, {"eta", rep.eta}, {"curvature", rep.curvature},
+          {"step_check", rep.step_check}, {"sign_symmetric", rep.sign_symmetric}, {"q_trace", rep.q_trace},
+          {"energy_samples", rep.energy_samples}, {"trace_stride", rep.trace_stride},
+          {"H_halves", {moments_json(rep.H_halves[0]), moments_json(rep.H_halves[1])}},
+          {"eigenvalues_re", binary_matrix(rep.top_eigenvalues.real())},
+          {"eigenvalues_im", binary_matrix(rep.top_eigenvalues.imag())}};
 }
 
 SgldReplicaResult replica_from(const json& rj) {
@@ -55,6 +72,19 @@ SgldReplicaResult replica_from(const json& rj) {
   rep.energy_trace = rj.at("energy_trace").get<std::vector<double>>();
   rep.steps = rj.at("steps").get<long long>();
   rep.seconds = rj.at("seconds").get<double>();
+  rep.eta = rj.at("eta").get<double>();
+  rep.curvature = rj.at("curvature").get<double>();
+  rep.step_check = rj.at("step_check").get<bool>();
+  rep.sign_symmetric = rj.at("sign_symmetric").get<bool>();
+  rep.q_trace = rj.at("q_trace").get<std::vector<double>>();
+  rep.energy_samples = rj.at("energy_samples").get<std::vector<double>>();
+  rep.trace_stride = rj.at("trace_stride").get<long long>();
+  for (std::size_t h = 0; h < 2; ++h) rep.H_halves[h] = moments_from(rj.at("H_halves").at(h));
+  const Eigen::MatrixXd re = matrix_from_binary(rj.at("eigenvalues_re"));
+  const Eigen::MatrixXd im = matrix_from_binary(rj.at("eigenvalues_im"));
+  rep.top_eigenvalues = Eigen::MatrixXcd(re.rows(), re.cols());
+  rep.top_eigenvalues.real() = re;
+  rep.top_eigenvalues.imag() = im;
   return rep;
 }
 
@@ -152,6 +182,30 @@ SgldResult make_sgld_result(const SgldSummary& s, const TheoryResult* theory) {
   g.f = column(s.f);
   g.outlier_eigenvalues = column(s.outlier_eigenvalue);
   if (s.outlier_eigenvalue.size() > 0) g.outlier_eigenvalue = s.outlier_eigenvalue.maxCoeff();
+  g.rhat_abs_q = s.rhat_abs_q;
+  g.rhat_energy = s.rhat_energy;
+  g.rhat_kernel = s.rhat_kernel;
+  g.ess_abs_q_total = s.ess_abs_q_total;
+  g.q_sign_fraction = s.q_sign_fraction;
+  g.check_abs_q_mean = s.check_abs_q_mean;
+  g.eta = column(s.eta);
+  g.curvature = column(s.curvature);
+  g.tau_abs_q = column(s.tau_abs_q);
+  g.ess_abs_q = column(s.ess_abs_q);
+  // Spectra: one row per replica, the k eigenvalues of each layer's W in turn (layer-major).
+  if (!s.top_eigenvalues.empty() && s.top_eigenvalues.front().size() > 0) {
+    const auto n = static_cast<Eigen::Index>(s.top_eigenvalues.size());
+    const Eigen::Index width = s.top_eigenvalues.front().size();
+    g.eigenvalues_re = Eigen::MatrixXd::Constant(n, width, NAN);
+    g.eigenvalues_im = Eigen::MatrixXd::Constant(n, width, NAN);
+    for (Eigen::Index r = 0; r < n; ++r) {
+      const Eigen::MatrixXcd& e = s.top_eigenvalues[static_cast<std::size_t>(r)];
+      for (Eigen::Index i = 0; i < std::min(width, e.size()); ++i) {
+        g.eigenvalues_re(r, i) = e.data()[i].real();
+        g.eigenvalues_im(r, i) = e.data()[i].imag();
+      }
+    }
+  }
   if (theory != nullptr && theory->H.size() > 0 && theory->H.rows() == s.H.rows()) {
     g.cka_H = centered_kernel_alignment(s.H, theory->H);
     g.cka_C = centered_kernel_alignment(s.C, theory->C);

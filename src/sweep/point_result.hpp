@@ -60,6 +60,11 @@ struct SgldResult {
   Eigen::MatrixXd H, C, H_stderr, f;            // f is M x 1
   Eigen::MatrixXd outlier_eigenvalues;          // per layer, L x 1 (RNN: 1)
   Eigen::MatrixXd energy_trace;                 // replica x measurement (when recorded)
+  // Convergence diagnostics (they decide not_converged) and the sign alignment.
+  double rhat_abs_q = NAN, rhat_energy = NAN, rhat_kernel = NAN, ess_abs_q_total = NAN;
+  double q_sign_fraction = NAN, check_abs_q_mean = NAN;
+  Eigen::MatrixXd eta, curvature, tau_abs_q, ess_abs_q;  // per replica, R x 1
+  Eigen::MatrixXd eigenvalues_re, eigenvalues_im;        // replica x (k eigenvalues per layer)
 };
 
 struct PointResult {

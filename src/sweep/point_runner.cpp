@@ -26,7 +26,7 @@ double replica_cost(const PointConfig& c) {
 
 double estimate_cost(const PointConfig& c) {
   double cost = c.theory_enabled ? theory_cost(c) : 0.0;
-  if (c.sgld.enabled) cost += c.sgld.replicas * replica_cost(c);
+  if (c.sgld.enabled) cost += sgld_replica_count(c.sgld) * replica_cost(c);
   return cost;
 }
 
@@ -44,7 +44,8 @@ std::vector<PointTask> plan_tasks(const SweepGrid& grid, const std::vector<std::
   std::vector<PointTask> tasks;
   for (std::size_t i = 0; i < points.size(); ++i) {
     const PointConfig& c = configs[i];
-    const int replicas = c.sgld.enabled ? c.sgld.replicas : 0;
+    // With sgld.check_step every replica also runs at eta/2 (replica indices R..2R-1).
+    const int replicas = c.sgld.enabled ? sgld_replica_count(c.sgld) : 0;
     int chunk = replicas;
     if (replicas > 1 && double(sgld_points) < wanted_tasks)
       chunk = std::max(1, static_cast<int>(std::ceil(replicas * double(sgld_points) / wanted_tasks)));
@@ -163,7 +164,7 @@ PointResult PointAssembler::finish(std::uint64_t point, std::vector<TaskResult>&
       const PointConfig c = grid_.config(point);
       const Dataset data = make_dataset(c);
       // CKA against the theory kernels is computed from the theory part, not a TheorySummary.
-      out.sgld = make_sgld_result(summarize_sgld(replicas, data, nullptr), out.theory ? &*out.theory : nullptr);
+      out.sgld = make_sgld_result(summarize_sgld(replicas, data, nullptr, c.sgld), out.theory ? &*out.theory : nullptr);
     } catch (const std::exception& e) {
       out.status = Status::failed;
       out.message = std::string("sgld summary: ") + e.what();

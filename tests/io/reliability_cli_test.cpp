@@ -21,7 +21,7 @@ namespace {
 // SGLD points that take a few seconds in all: long enough to act while the run is live.
 const char* kSlowSweep =
     "name: slow\nseed: 3\n"
-    "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, sgld: {enabled: true, replicas: 2, steps: "
+    "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, sgld: {enabled: true, max_rhat: 100, min_ess: 0, replicas: 2, steps: "
     "20000, burn_in: 100}}\n"
     "axes: [{key: task.lam, linspace: {start: 0.2, stop: 2.0, num: 8}}]\n";
 
@@ -171,7 +171,7 @@ TEST(ReliabilityCli, PointOverItsTimeLimitFailsAndTheSweepGoesOn) {
   write_text(dir / "s.yaml",
              "name: limits\nseed: 2\n"
              "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, theory: {enabled: false},"
-             " sgld: {enabled: true, replicas: 2, steps: 400, burn_in: 10}}\n"
+             " sgld: {enabled: true, max_rhat: 100, min_ess: 0, replicas: 2, steps: 400, burn_in: 10}}\n"
              "axes: [{key: sgld.steps, values: [400, 100000, 400]}]\n");
   EXPECT_EQ(shell(dir, binary() + " run s.yaml --out d.h5 --point-timeout 0.2"), 1)
       << read_text(dir / "out.log");

@@ -176,7 +176,7 @@ TEST(ResultsFileCli, FullDiskStopsCleanlyAndResumeCompletesIdentically) {
   write_text(dir / "s.yaml", theory_sweep(12));
   ASSERT_EQ(shell(dir, binary() + " run s.yaml --out ref.h5"), 0);
   // A file-size limit (ulimit -f, 1 KiB blocks) makes writes fail with EFBIG part-way, like a full disk.
-  const int rc = shell(dir, "ulimit -f 150; " + binary() + " run s.yaml --out d.h5");
+  const int rc = shell(dir, "ulimit -f 400; " + binary() + " run s.yaml --out d.h5");
   EXPECT_EQ(rc, 2) << read_text(dir / "out.log");
   EXPECT_NE(read_text(dir / "out.log").find("results recorded so far are safe"), std::string::npos)
       << read_text(dir / "out.log");

@@ -25,7 +25,7 @@ namespace {
 // workers) that the random kills below land mid-sweep, not after it finished.
 const char* kSweep =
     "name: killtest\nseed: 11\n"
-    "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, sgld: {enabled: true, replicas: 4, steps: 6000, burn_in: 100}}\n"
+    "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, sgld: {enabled: true, max_rhat: 100, min_ess: 0, replicas: 4, steps: 6000, burn_in: 100}}\n"
     "axes:\n  - {key: model.architecture, values: [rnn, dnn]}\n"
     "  - {key: task.lam, linspace: {start: 0.2, stop: 2.0, num: 8}}\n";
 

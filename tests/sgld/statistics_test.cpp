@@ -83,9 +83,13 @@ Eigen::MatrixXd erf_prior_kernel(const KernelStructure& s) {
   return C;
 }
 
+// How the no-data chain is run: a fixed eta, eta: auto, or independent prior draws.
+enum class PriorMode { fixed_eta, auto_eta, prior_sampler };
+
 struct PriorCase {
   Architecture architecture;
   Activation activation;
+  PriorMode mode = PriorMode::fixed_eta;
 };
 
 class PriorKernelTest : public ::testing::TestWithParam<PriorCase> {};
@@ -107,9 +111,30 @@ TEST_P(PriorKernelTest, NoDataGivesTheNngpKernels) {
   options.burn_in = 100;
   options.thin = 2;
   options.eta = 0.5;
+  if (GetParam().mode == PriorMode::auto_eta) options.eta = kAutoEta;
+  if (GetParam().mode == PriorMode::prior_sampler) {
+    // Independent draws: no burn-in needed, every sample counts.
+    options.sampler = SgldSampler::prior;
+    options.steps = 400;
+    options.burn_in = 0;
+    options.thin = 1;
+  }
   const auto replicas = run_replicas(options, network, data);
   const SgldSummary summary = summarize_sgld(replicas, data, nullptr);
-  ASSERT_EQ(summary.status, Status::done);
+  ASSERT_EQ(summary.status, Status::done) << summary.message;
+  if (GetParam().mode == PriorMode::auto_eta) {
+    // No likelihood: curvature 0, so eta = eta_safety / (1 + 0) (and the OU step is exact).
+    for (const auto& r : replicas) {
+      EXPECT_NEAR(r.curvature, 0.0, 1e-12);
+      EXPECT_DOUBLE_EQ(r.eta, options.eta_safety);
+    }
+  }
+  if (GetParam().mode == PriorMode::prior_sampler) {
+    // Independent draws: the autocorrelation time of |q| is ~1 sample.
+    for (Eigen::Index r = 0; r < summary.tau_abs_q.size(); ++r)
+      // (1 for exact independence; the estimator scatters by ~0.25 at 400 samples: 2.5 is 5 sd.)
+      EXPECT_LT(summary.tau_abs_q(r), 2.5) << "replica " << r;
+  }
   const KernelStructure s(network, data);
   const Eigen::MatrixXd C_prior =
       network.activation == Activation::linear ? s.linear_prior_kernel() : erf_prior_kernel(s);
@@ -122,16 +147,27 @@ TEST_P(PriorKernelTest, NoDataGivesTheNngpKernels) {
   expect_kernel_near(summary.C, C_stderr(replicas), C_prior, systematic, "C");
 }
 
-INSTANTIATE_TEST_SUITE_P(Networks, PriorKernelTest,
-                         ::testing::Values(PriorCase{Architecture::rnn, Activation::linear},
-                                           PriorCase{Architecture::dnn, Activation::linear},
-                                           PriorCase{Architecture::dnn, Activation::erf}));
+INSTANTIATE_TEST_SUITE_P(
+    Networks, PriorKernelTest,
+    ::testing::Values(PriorCase{Architecture::rnn, Activation::linear},
+                      PriorCase{Architecture::dnn, Activation::linear},
+                      PriorCase{Architecture::dnn, Activation::erf},
+                      PriorCase{Architecture::rnn, Activation::linear, PriorMode::auto_eta},
+                      PriorCase{Architecture::rnn, Activation::erf, PriorMode::auto_eta},
+                      PriorCase{Architecture::rnn, Activation::linear, PriorMode::prior_sampler},
+                      PriorCase{Architecture::rnn, Activation::erf, PriorMode::prior_sampler},
+                      PriorCase{Architecture::dnn, Activation::erf, PriorMode::prior_sampler}));
 
-class TheoryAgreementTest : public ::testing::TestWithParam<Architecture> {};
+struct AgreementCase {
+  Architecture architecture;
+  bool auto_eta;
+};
+
+class TheoryAgreementTest : public ::testing::TestWithParam<AgreementCase> {};
 
 TEST_P(TheoryAgreementTest, LinearNetworkAtWidth256MatchesTheSaddlePoint) {
   NetworkSpec network;
-  network.architecture = GetParam();
+  network.architecture = GetParam().architecture;
   network.T = 3;
   network.N = 256;
   // lam = 0.6 is below lambda_c of this RNN (odd-sector Jacobian eigenvalue 0.73), so the theory
@@ -147,10 +183,21 @@ TEST_P(TheoryAgreementTest, LinearNetworkAtWidth256MatchesTheSaddlePoint) {
   options.steps = 2500;
   options.burn_in = 500;
   options.thin = 5;
-  options.eta = 0.005;
+  options.eta = GetParam().auto_eta ? kAutoEta : 0.005;
+  // Chains of 400 measurements (a test takes seconds): split-R-hat - 1 and the ESS scatter by
+  // ~tau / n ~ 0.1 here, and the kernel R-hat is the largest of 21 entries, so the default
+  // thresholds (1.05, 100) would call these short chains unconverged. The agreement with the
+  // theory is checked directly below; the thresholds are loosened for this test only.
+  options.max_rhat = 1.3;
+  options.min_ess = 40;
   const auto replicas = run_replicas(options, network, data);
-  const SgldSummary summary = summarize_sgld(replicas, data, &theory);
-  ASSERT_EQ(summary.status, Status::done);
+  const SgldSummary summary = summarize_sgld(replicas, data, &theory, options);
+  ASSERT_EQ(summary.status, Status::done) << summary.message;
+  if (GetParam().auto_eta)
+    for (const auto& r : replicas) {
+      EXPECT_GT(r.curvature, 1.0);                                        // the data make L stiff
+      EXPECT_NEAR(r.eta * (1 + r.curvature), options.eta_safety, 1e-12);  // the largest one
+    }
   const Eigen::MatrixXd& H_theory = theory.solution().H;
   // O(1/N) finite-width corrections: allowed 4/N of the largest entry (0.025 here).
   const double systematic = 4.0 / network.N * H_theory.cwiseAbs().maxCoeff();
@@ -169,7 +216,10 @@ TEST_P(TheoryAgreementTest, LinearNetworkAtWidth256MatchesTheSaddlePoint) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Architectures, TheoryAgreementTest,
-                         ::testing::Values(Architecture::rnn, Architecture::dnn));
+                         ::testing::Values(AgreementCase{Architecture::rnn, false},
+                                           AgreementCase{Architecture::dnn, false},
+                                           AgreementCase{Architecture::rnn, true},
+                                           AgreementCase{Architecture::dnn, true}));
 
 TEST(SgldDivergence, TooLargeStepIsReportedNotCrashed) {
   NetworkSpec network;

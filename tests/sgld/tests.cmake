@@ -5,3 +5,7 @@ kernelsweep_test(sgld_gradient_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/gradient_te
 target_link_libraries(sgld_gradient_test PRIVATE OpenMP::OpenMP_CXX)
 kernelsweep_test(sgld_statistics_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/statistics_test.cpp)
 kernelsweep_test(sgld_reproducibility_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/reproducibility_test.cpp)
+kernelsweep_test(sgld_diagnostics_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/diagnostics_test.cpp)
+kernelsweep_test(sgld_sign_alignment_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/sign_alignment_test.cpp)
+kernelsweep_test(sgld_convergence_status_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/convergence_status_test.cpp)
+kernelsweep_test(sgld_step_size_test ${CMAKE_CURRENT_SOURCE_DIR}/sgld/step_size_test.cpp)

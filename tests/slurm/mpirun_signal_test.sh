@@ -15,7 +15,7 @@ chmod +x "$work/stubs/scontrol"
 cat >"$work/s.yaml" <<'YAML'
 name: slow
 seed: 3
-base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, sgld: {enabled: true, replicas: 2, steps: 20000, burn_in: 100}}
+base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, sgld: {enabled: true, max_rhat: 100, min_ess: 0, replicas: 2, steps: 20000, burn_in: 100}}
 axes: [{key: task.lam, linspace: {start: 0.2, stop: 2.0, num: 8}}]
 YAML
 "$repo/tools/submit" "$work/s.yaml" --out "$work/d.h5" --kernelsweep "$bin" --launcher mpirun --grace 30 --dry-run |

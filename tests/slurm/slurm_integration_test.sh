@@ -82,7 +82,7 @@ base:
   model: {architecture: rnn, activation: linear, T: 3, N: 96}
   task: {kind: endpoint_classification, P: 3, D: 3}
   theory: {enabled: true}
-  sgld: {enabled: true, replicas: 2, steps: 24000, burn_in: 4000, thin: 20}
+  sgld: {enabled: true, max_rhat: 100, min_ess: 0, replicas: 2, steps: 24000, burn_in: 4000, thin: 20}
 axes:
   - key: task.lam
     linspace: {start: 0.5, stop: 2.0, num: 12}

@@ -344,7 +344,7 @@ if [ -n "$real_kernelsweep" ]; then
   "$real_kernelsweep" status "$work/done.h5" --exit-code >/dev/null; rc=$?
   expect "status --exit-code of a complete sweep: 0 (got $rc)" [ "$rc" -eq 0 ]
   # Pending: a run of 40 SGLD points interrupted by SIGINT after a second (exit 75).
-  printf 'name: slow\nbase: {model: {N: 32, T: 2}, task: {P: 2, D: 2}, sgld: {enabled: true, replicas: 2, steps: 3000, burn_in: 500}}\naxes:\n  - {key: task.lam, linspace: {start: 0.1, stop: 2, num: 40}}\n' >"$work/slow.yaml"
+  printf 'name: slow\nbase: {model: {N: 32, T: 2}, task: {P: 2, D: 2}, sgld: {enabled: true, max_rhat: 100, min_ess: 0, replicas: 2, steps: 3000, burn_in: 500}}\naxes:\n  - {key: task.lam, linspace: {start: 0.1, stop: 2, num: 40}}\n' >"$work/slow.yaml"
   OMP_NUM_THREADS=1 "$real_kernelsweep" run "$work/slow.yaml" --out "$work/slow.h5" --grace 1 >/dev/null 2>&1 &
   pid=$!
   sleep 1.5

@@ -22,7 +22,7 @@ seed: 3
 base:
   model: {N: 16}
   task: {P: 2, D: 2}
-  sgld: {enabled: true, replicas: 2, steps: 200, burn_in: 50, thin: 5}
+  sgld: {enabled: true, max_rhat: 100, min_ess: 0, replicas: 2, steps: 200, burn_in: 50, thin: 5}
 axes:
   - {key: task.lam, values: [0.5, 1.0, 1.5]}
   - {key: model.T, values: [2, 3]}
