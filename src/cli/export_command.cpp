@@ -36,7 +36,8 @@ nlohmann::json coordinate_json(const std::string& text) {
 std::string csv_cell(const Field& f, const PointResult* r) {
   if (r == nullptr || !part_present(f, *r)) return "";
   switch (f.kind()) {
-    case FieldKind::real: return shortest_text(number_of(f, *r));
+    case FieldKind::real:
+      return shortest_text(number_of(f, *r));
     case FieldKind::integer: {
       const double x = number_of(f, *r);
       return x < 0 ? "" : std::to_string(static_cast<std::int64_t>(x));
@@ -45,8 +46,10 @@ std::string csv_cell(const Field& f, const PointResult* r) {
       const double x = number_of(f, *r);
       return x < 0 ? "" : std::string(f.categories()[static_cast<std::size_t>(x)]);
     }
-    case FieldKind::text: return csv_field(text_of(f, *r));
-    case FieldKind::array: break;
+    case FieldKind::text:
+      return csv_field(text_of(f, *r));
+    case FieldKind::array:
+      break;
   }
   return "";
 }
@@ -57,17 +60,22 @@ int run_export(const Arguments& argv) {
   std::string path, format, out_path;
   bool arrays = false;
   po::options_description options("options");
-  options.add_options()("help,h", "show this help")("file", po::value(&path), "results file (HDF5)")
-      ("format", po::value(&format), "csv or json")("out,o", po::value(&out_path), "output file (default stdout)")
-      ("arrays", po::bool_switch(&arrays), "json: also the per-point arrays (kernels H, C, f, curves, traces)");
-  parse_command_line(argv, options, "file",
-                     "usage: kernelsweep export diagram.h5 --format csv|json [--arrays] [--out FILE]\n");
+  options.add_options()("help,h", "show this help")(
+      "file", po::value(&path), "results file (HDF5)")("format", po::value(&format), "csv or json")(
+      "out,o", po::value(&out_path), "output file (default stdout)")(
+      "arrays", po::bool_switch(&arrays),
+      "json: also the per-point arrays (kernels H, C, f, curves, traces)");
+  parse_command_line(
+      argv, options, "file",
+      "usage: kernelsweep export diagram.h5 --format csv|json [--arrays] [--out FILE]\n");
   if (path.empty()) throw po::error("export needs a results file");
   if (format != "csv" && format != "json") throw po::error("--format must be csv or json");
-  if (arrays && format != "json") throw po::error("--arrays needs --format json (CSV holds the grid variables)");
+  if (arrays && format != "json")
+    throw po::error("--arrays needs --format json (CSV holds the grid variables)");
   const DiagramSnapshot s = read_snapshot(path, arrays);
   if (s.sweep_yaml.empty()) {
-    std::cerr << "error: " << path << ": " << (s.file_error.empty() ? "no sweep found" : s.file_error) << "\n";
+    std::cerr << "error: " << path << ": "
+              << (s.file_error.empty() ? "no sweep found" : s.file_error) << "\n";
     return kExitBadInput;
   }
   const SweepGrid grid(sweep_spec_from_normalized(s.sweep_yaml, path));
@@ -105,7 +113,8 @@ int run_export(const Arguments& argv) {
     for (const auto& d : grid.dimensions())
       for (const int a : d.axes) {
         const auto& axis = grid.spec().axes[static_cast<std::size_t>(a)];
-        const std::string value = axis.values[index[static_cast<std::size_t>(&d - grid.dimensions().data())]].Scalar();
+        const std::string value =
+            axis.values[index[static_cast<std::size_t>(&d - grid.dimensions().data())]].Scalar();
         row[axis.name] = coordinate_json(value);
         line.append(",").append(csv_field(value));
       }
@@ -118,7 +127,11 @@ int run_export(const Arguments& argv) {
     }
   }
   if (format == "json")
-    out << nlohmann::json{{"sweep", grid.spec().name}, {"sweep_hash", s.sweep_hash}, {"points", rows}}.dump(1) << "\n";
+    out << nlohmann::json{{"sweep", grid.spec().name},
+                          {"sweep_hash", s.sweep_hash},
+                          {"points", rows}}
+               .dump(1)
+        << "\n";
   return kExitOk;
 }
 

@@ -11,14 +11,16 @@ namespace kernelsweep::cli {
 
 int run_solve(const Arguments& argv) {
   ConfigArguments args;
-  parse_command_line(argv, config_options(args), "config",
-                     "usage: kernelsweep solve [POINT.yaml | -] [--set key.path=value ...] [--json]\n"
-                     "  without a file every key takes its default (kernelsweep keys lists them)\n");
+  parse_command_line(
+      argv, config_options(args), "config",
+      "usage: kernelsweep solve [POINT.yaml | -] [--set key.path=value ...] [--json]\n"
+      "  without a file every key takes its default (kernelsweep keys lists them)\n");
   const PointConfig config = load_point_config(args.config_path, args.overrides);
   try {
     check_well_posed(TheoryProblem{config.model, make_dataset(config)});
   } catch (const std::invalid_argument& e) {
-    throw ConfigError((args.config_path.empty() ? std::string("defaults") : args.config_path) + ": " + e.what());
+    throw ConfigError((args.config_path.empty() ? std::string("defaults") : args.config_path) +
+                      ": " + e.what());
   }
   std::string report;
   const PointResult result = solve_point(config, args.json ? nullptr : &report);

@@ -21,16 +21,27 @@ struct TableOptions {
 TableOptions parse_table_options(const Arguments& argv, const std::string& usage) {
   TableOptions t;
   po::options_description options("options");
-  options.add_options()("help,h", "show this help")("json", po::bool_switch(&t.json), "one JSON array")(
-      "markdown", po::bool_switch(&t.markdown), "a Markdown table (as in the README)");
+  options.add_options()("help,h", "show this help")(
+      "json", po::bool_switch(&t.json), "one JSON array")("markdown", po::bool_switch(&t.markdown),
+                                                          "a Markdown table (as in the README)");
   parse_command_line(argv, options, "unused", usage);
   if (t.json && t.markdown) throw po::error("give at most one of --json and --markdown");
   return t;
 }
 
+// A Markdown table cell: | would end the cell, also inside a code span.
+std::string cell(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '|') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 std::string code(std::string_view text) {
   std::string out(1, '`');
-  out.append(text).push_back('`');
+  out.append(cell(text)).push_back('`');
   return out;
 }
 
@@ -46,11 +57,16 @@ std::string shape_of(const Field& f) {
 
 std::string kind_name(FieldKind kind) {
   switch (kind) {
-    case FieldKind::real: return "float64";
-    case FieldKind::integer: return "int64";
-    case FieldKind::category: return "flags";
-    case FieldKind::text: return "string";
-    case FieldKind::array: return "float64 array";
+    case FieldKind::real:
+      return "float64";
+    case FieldKind::integer:
+      return "int64";
+    case FieldKind::category:
+      return "flags";
+    case FieldKind::text:
+      return "string";
+    case FieldKind::array:
+      return "float64 array";
   }
   return "unknown";
 }
@@ -58,35 +74,47 @@ std::string kind_name(FieldKind kind) {
 }  // namespace
 
 int run_keys(const Arguments& argv) {
-  const TableOptions t = parse_table_options(argv, "usage: kernelsweep keys [--json | --markdown]\n");
+  const TableOptions t =
+      parse_table_options(argv, "usage: kernelsweep keys [--json | --markdown]\n");
   if (t.json) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& k : config_keys())
-      rows.push_back({{"key", k.key}, {"type", to_string(k.type)}, {"default", k.default_text},
-                      {"allowed", k.allowed}, {"doc", k.doc}});
+      rows.push_back({{"key", k.key},
+                      {"type", to_string(k.type)},
+                      {"default", k.default_text},
+                      {"allowed", k.allowed},
+                      {"doc", k.doc}});
     std::cout << rows.dump(1) << "\n";
   } else if (t.markdown) {
     std::cout << "| key | default | allowed | meaning |\n| --- | --- | --- | --- |\n";
     for (const auto& k : config_keys())
-      std::cout << "| " << code(k.key) << " | " << k.default_text << " | " << k.allowed << " | " << k.doc << " |\n";
+      std::cout << "| " << code(k.key) << " | " << cell(k.default_text) << " | " << cell(k.allowed)
+                << " | " << cell(k.doc) << " |\n";
   } else {
     for (const auto& k : config_keys())
-      std::cout << k.key << " (" << to_string(k.type) << ", default " << k.default_text << "; " << k.allowed
-                << ")\n    " << k.doc << "\n";
+      std::cout << k.key << " (" << to_string(k.type) << ", default " << k.default_text << "; "
+                << k.allowed << ")\n    " << k.doc << "\n";
   }
   return kExitOk;
 }
 
 int run_fields(const Arguments& argv) {
-  const TableOptions t = parse_table_options(argv, "usage: kernelsweep fields [--json | --markdown]\n");
+  const TableOptions t =
+      parse_table_options(argv, "usage: kernelsweep fields [--json | --markdown]\n");
   if (t.json) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& f : result_fields()) {
-      nlohmann::json row = {{"name", f.name()}, {"json", f.json_path()}, {"type", kind_name(f.kind())},
-                            {"long_name", f.long_name}, {"units", f.units}, {"description", f.description},
-                            {"dims", nlohmann::json(std::vector<std::string>(f.dims.begin(), f.dims.end()))}};
+      nlohmann::json row = {
+          {"name", f.name()},
+          {"json", f.json_path()},
+          {"type", kind_name(f.kind())},
+          {"long_name", f.long_name},
+          {"units", f.units},
+          {"description", f.description},
+          {"dims", nlohmann::json(std::vector<std::string>(f.dims.begin(), f.dims.end()))}};
       if (f.kind() == FieldKind::category)
-        row["flag_meanings"] = std::vector<std::string>(f.categories().begin(), f.categories().end());
+        row["flag_meanings"] =
+            std::vector<std::string>(f.categories().begin(), f.categories().end());
       rows.push_back(std::move(row));
     }
     std::cout << rows.dump(1) << "\n";
@@ -94,13 +122,14 @@ int run_fields(const Arguments& argv) {
     std::cout << "| file variable | JSON | type | units | shape | description |\n"
                  "| --- | --- | --- | --- | --- | --- |\n";
     for (const auto& f : result_fields())
-      std::cout << "| " << code(f.name()) << " | " << code(f.json_path()) << " | " << kind_name(f.kind()) << " | "
-                << (f.units.empty() ? "" : code(f.units)) << " | " << shape_of(f) << " | " << f.description << " |\n";
+      std::cout << "| " << code(f.name()) << " | " << code(f.json_path()) << " | "
+                << kind_name(f.kind()) << " | " << (f.units.empty() ? "" : code(f.units)) << " | "
+                << shape_of(f) << " | " << cell(f.description) << " |\n";
   } else {
     for (const auto& f : result_fields())
-      std::cout << f.name() << " (" << f.json_path() << ", " << kind_name(f.kind()) << ", " << shape_of(f)
-                << (f.units.empty() ? "" : ", units " + std::string(f.units)) << ")\n    " << f.long_name << ": "
-                << f.description << "\n";
+      std::cout << f.name() << " (" << f.json_path() << ", " << kind_name(f.kind()) << ", "
+                << shape_of(f) << (f.units.empty() ? "" : ", units " + std::string(f.units))
+                << ")\n    " << f.long_name << ": " << f.description << "\n";
   }
   return kExitOk;
 }

@@ -12,14 +12,18 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string point_group(std::uint64_t point) { return "points/" + std::to_string(point); }
+std::string point_group(std::uint64_t point) {
+  return "points/" + std::to_string(point);
+}
 
 bool parse_double(const std::string& text, double* x) {
   const auto r = std::from_chars(text.data(), text.data() + text.size(), *x);
   return r.ec == std::errc() && r.ptr == text.data() + text.size();
 }
 
-bool is_grid_variable(const Field& f) { return f.kind() != FieldKind::array; }
+bool is_grid_variable(const Field& f) {
+  return f.kind() != FieldKind::array;
+}
 
 std::string joined(std::span<const std::string_view> words, const char* separator) {
   std::string out;
@@ -37,7 +41,8 @@ void write_coordinate(const h5::File& file, const std::string& name, const Sweep
   for (const auto& v : axis.values) {
     double x = 0;
     numeric = numeric && parse_double(v.Scalar(), &x);
-    integral = integral && numeric && x == std::floor(x) && v.Scalar().find_first_of(".eE") == std::string::npos;
+    integral = integral && numeric && x == std::floor(x) &&
+               v.Scalar().find_first_of(".eE") == std::string::npos;
     numbers.push_back(x);
   }
   if (numeric && integral) {
@@ -58,11 +63,16 @@ void write_coordinate(const h5::File& file, const std::string& name, const Sweep
 
 h5::ElementType element_type(const Field& f) {
   switch (f.kind()) {
-    case FieldKind::real: return h5::ElementType::float64;
-    case FieldKind::integer: return h5::ElementType::int64;
-    case FieldKind::category: return h5::ElementType::int8;
-    case FieldKind::text: return h5::ElementType::string;
-    case FieldKind::array: break;
+    case FieldKind::real:
+      return h5::ElementType::float64;
+    case FieldKind::integer:
+      return h5::ElementType::int64;
+    case FieldKind::category:
+      return h5::ElementType::int8;
+    case FieldKind::text:
+      return h5::ElementType::string;
+    case FieldKind::array:
+      break;
   }
   throw h5::Error("arrays are per-point datasets");
 }
@@ -79,8 +89,12 @@ void describe_variable(const h5::File& f, const Field& field) {
   if (!field.units.empty()) h5::set_attribute(f, name, "units", std::string(field.units));
   h5::set_attribute(f, name, "description", std::string(field.description));
   switch (field.kind()) {
-    case FieldKind::real: h5::set_attribute(f, name, "_FillValue", kNaN); break;
-    case FieldKind::integer: h5::set_attribute_int64(f, name, "_FillValue", -1); break;
+    case FieldKind::real:
+      h5::set_attribute(f, name, "_FillValue", kNaN);
+      break;
+    case FieldKind::integer:
+      h5::set_attribute_int64(f, name, "_FillValue", -1);
+      break;
     case FieldKind::category: {
       const auto names = field.categories();
       std::vector<std::int8_t> values;
@@ -91,7 +105,8 @@ void describe_variable(const h5::File& f, const Field& field) {
       break;
     }
     case FieldKind::text:
-    case FieldKind::array: break;
+    case FieldKind::array:
+      break;
   }
 }
 
@@ -131,9 +146,10 @@ PhaseDiagramStore PhaseDiagramStore::create(const std::string& path, const Sweep
     if (!coordinates.empty()) h5::set_attribute(f, name, "coordinates", coordinates);
   }
   h5::create_group(f, "points");
-  h5::set_attribute(f, "points", "layout",
-                    "points/<i>/<array>: i = flat C-order index over the dimensions; kernels are M x M with "
-                    "M = T*P and row/column mu = t*P + p");
+  h5::set_attribute(
+      f, "points", "layout",
+      "points/<i>/<array>: i = flat C-order index over the dimensions; kernels are M x M with "
+      "M = T*P and row/column mu = t*P + p");
   for (const auto& field : result_fields()) {
     if (is_grid_variable(field)) continue;
     const std::string name = field.name();
@@ -170,11 +186,19 @@ PhaseDiagramStore PhaseDiagramStore::open(const std::string& path, bool writable
   return store;
 }
 
-std::string PhaseDiagramStore::sweep_hash() const { return h5::string_attribute(file_, "/", "sweep_hash"); }
-std::string PhaseDiagramStore::sweep_yaml() const { return h5::read_text(file_, "provenance/sweep_yaml"); }
-std::vector<std::size_t> PhaseDiagramStore::shape() const { return h5::shape(file_, "status"); }
+std::string PhaseDiagramStore::sweep_hash() const {
+  return h5::string_attribute(file_, "/", "sweep_hash");
+}
+std::string PhaseDiagramStore::sweep_yaml() const {
+  return h5::read_text(file_, "provenance/sweep_yaml");
+}
+std::vector<std::size_t> PhaseDiagramStore::shape() const {
+  return h5::shape(file_, "status");
+}
 
-void PhaseDiagramStore::write_point(const PointResult& r) { write_points({&r, 1}); }
+void PhaseDiagramStore::write_point(const PointResult& r) {
+  write_points({&r, 1});
+}
 
 void PhaseDiagramStore::write_points(std::span<const PointResult> batch) {
   if (batch.empty()) return;
@@ -196,11 +220,14 @@ void PhaseDiagramStore::write_points(std::span<const PointResult> batch) {
       if (m == nullptr) continue;
       if (!created) h5::create_group(file_, group);
       created = true;
-      // Eigen is column-major; the file is row-major: write the transpose so [i, j] reads as m(i, j).
+      // Eigen is column-major; the file is row-major: write the transpose so [i, j] reads as m(i,
+      // j).
       const Eigen::MatrixXd row_major = m->transpose();
       std::vector<std::size_t> dims = {static_cast<std::size_t>(m->rows())};
-      if (field.dims.size() == 2) dims.push_back(static_cast<std::size_t>(m->cols()));
-      else dims[0] = static_cast<std::size_t>(m->size());
+      if (field.dims.size() == 2)
+        dims.push_back(static_cast<std::size_t>(m->cols()));
+      else
+        dims[0] = static_cast<std::size_t>(m->size());
       h5::write_doubles(file_, group + "/" + field.name(), dims, row_major.data());
     }
   }
@@ -219,20 +246,27 @@ void PhaseDiagramStore::write_points(std::span<const PointResult> batch) {
     std::size_t i = 0;
     const FieldKind kind = field.kind();
     for (const auto& [point, r] : latest) {
-      if (kind == FieldKind::real) reals[i] = number_of(field, *r);
-      else if (kind == FieldKind::text) texts[i] = text_of(field, *r);
-      else ints[i] = static_cast<std::int64_t>(number_of(field, *r));
+      if (kind == FieldKind::real)
+        reals[i] = number_of(field, *r);
+      else if (kind == FieldKind::text)
+        texts[i] = text_of(field, *r);
+      else
+        ints[i] = static_cast<std::int64_t>(number_of(field, *r));
       ++i;
     }
-    if (kind == FieldKind::real) h5::write_elements(file_, field.name(), points, reals);
-    else if (kind == FieldKind::text) h5::write_elements_string(file_, field.name(), points, texts);
-    else h5::write_elements_int(file_, field.name(), points, ints);
+    if (kind == FieldKind::real)
+      h5::write_elements(file_, field.name(), points, reals);
+    else if (kind == FieldKind::text)
+      h5::write_elements_string(file_, field.name(), points, texts);
+    else
+      h5::write_elements_int(file_, field.name(), points, ints);
   }
   // Values first, then the status: a reader (or a kill between the flushes) never sees a point
   // marked done whose values are not in the file.
   file_.flush();
   std::size_t i = 0;
-  for (const auto& [point, r] : latest) ints[i++] = static_cast<std::int64_t>(number_of(*status_field, *r));
+  for (const auto& [point, r] : latest)
+    ints[i++] = static_cast<std::int64_t>(number_of(*status_field, *r));
   h5::write_elements_int(file_, "status", points, ints);
   file_.flush();
 }
@@ -261,9 +295,10 @@ void PhaseDiagramStore::read_arrays(std::uint64_t point, PointResult* r) const {
     const auto data = h5::read_doubles(file_, group + "/" + name);
     const Eigen::Index rows = static_cast<Eigen::Index>(dims.at(0));
     const Eigen::Index cols = dims.size() > 1 ? static_cast<Eigen::Index>(dims[1]) : 1;
-    set_array(*field, r,
-              Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-                  data.data(), rows, cols));
+    set_array(
+        *field, r,
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            data.data(), rows, cols));
   }
 }
 
@@ -315,7 +350,9 @@ void PhaseDiagramStore::append_run_row(const std::string& json_row) {
   file_.flush();
 }
 
-std::vector<std::string> PhaseDiagramStore::run_rows() const { return h5::read_strings(file_, "runs/log"); }
+std::vector<std::string> PhaseDiagramStore::run_rows() const {
+  return h5::read_strings(file_, "runs/log");
+}
 
 void PhaseDiagramStore::set_attribute(const std::string& name, const std::string& value) {
   h5::set_attribute(file_, "/", name, value);

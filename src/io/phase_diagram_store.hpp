@@ -53,7 +53,9 @@ class PhaseDiagramStore {
   std::map<std::uint64_t, PointResult> read_points(bool with_arrays) const;
   PointResult read_point(std::uint64_t point) const;
   // Adds the point's per-point arrays (kernels, curves, traces) to *result.
-  void read_point_arrays(std::uint64_t point, PointResult* result) const { read_arrays(point, result); }
+  void read_point_arrays(std::uint64_t point, PointResult* result) const {
+    read_arrays(point, result);
+  }
 
   void append_run_row(const std::string& json_row);
   std::vector<std::string> run_rows() const;
@@ -67,6 +69,5 @@ class PhaseDiagramStore {
   void read_arrays(std::uint64_t point, PointResult* result) const;
   h5::File file_;
 };
-
 
 }  // namespace kernelsweep

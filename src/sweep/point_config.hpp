@@ -2,12 +2,12 @@
 // The point config: one YAML document describing a grid point (sections model, task, theory, sgld).
 // Every key has a default; unknown keys and bad values raise ConfigError naming the key, e.g.
 // "model.T must be an integer >= 1, got -3". `--set key.path=value` overrides apply before checks.
+#include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
-#include <yaml-cpp/yaml.h>
 
 #include "model/network_spec.hpp"
 #include "model/task.hpp"
@@ -32,7 +32,8 @@ struct PointConfig {
 // Parses a point config document (a map, or null for "all defaults").
 PointConfig parse_point_config(const YAML::Node& root);
 // Reads PATH, applies overrides ("a.b=value", value parsed as YAML), validates.
-PointConfig load_point_config(const std::string& path, const std::vector<std::string>& overrides = {});
+PointConfig load_point_config(const std::string& path,
+                              const std::vector<std::string>& overrides = {});
 YAML::Node load_yaml_file(const std::string& path);
 void apply_override(YAML::Node& root, const std::string& assignment);
 
@@ -41,7 +42,7 @@ void apply_override(YAML::Node& root, const std::string& assignment);
 // from it; `kernelsweep keys` prints it; the README's key table is checked against it.
 enum class ConfigType { integer, real, real_or_auto, boolean, choice, times };
 struct ConfigKey {
-  std::string_view key;          // section.name, e.g. model.T
+  std::string_view key;  // section.name, e.g. model.T
   ConfigType type;
   std::string_view default_text;  // "4", or "depends on ...: ..." for derived defaults
   std::string_view allowed;       // "integer in [1, 4096]", "rnn | dnn", ...

@@ -15,11 +15,16 @@ namespace {
 // Records carry the schema version: a journal from before the field table is refused by name.
 constexpr int kSchemaVersion = 2;
 
-Eigen::MatrixXd column(const Eigen::VectorXd& v) { return v; }
+Eigen::MatrixXd column(const Eigen::VectorXd& v) {
+  return v;
+}
 
 json task_json(const PointTask& t) {
-  return {{"point", t.point}, {"theory", t.theory}, {"replica_begin", t.replica_begin},
-          {"replica_end", t.replica_end}, {"cost", t.cost}};
+  return {{"point", t.point},
+          {"theory", t.theory},
+          {"replica_begin", t.replica_begin},
+          {"replica_end", t.replica_end},
+          {"cost", t.cost}};
 }
 
 PointTask task_from(const json& j) {
@@ -33,7 +38,8 @@ PointTask task_from(const json& j) {
 }
 
 json moments_json(const sgld::KernelMoments& m) {
-  return {{"mean", binary_matrix(m.mean)}, {"variance", binary_matrix(m.variance)}, {"count", m.count}};
+  return {
+      {"mean", binary_matrix(m.mean)}, {"variance", binary_matrix(m.variance)}, {"count", m.count}};
 }
 
 sgld::KernelMoments moments_from(const json& j) {
@@ -45,13 +51,26 @@ sgld::KernelMoments moments_from(const json& j) {
 }
 
 json replica_json(const SgldReplicaResult& rep) {
-  return {{"replica", rep.replica}, {"failed", rep.failed}, {"message", rep.message},
-          {"H", binary_matrix(rep.H)}, {"C", binary_matrix(rep.C)}, {"f", binary_matrix(column(rep.f))},
-          {"q", rep.q}, {"abs_q", rep.abs_q}, {"outlier_eigenvalue", binary_matrix(column(rep.outlier_eigenvalue))},
-          {"bulk_radius", rep.bulk_radius}, {"energy_trace", rep.energy_trace},
-          {"steps", rep.steps}, {"seconds", rep.seconds}, {"eta", rep.eta}, {"curvature", rep.curvature},
-          {"step_check", rep.step_check}, {"sign_symmetric", rep.sign_symmetric}, {"q_trace", rep.q_trace},
-          {"energy_samples", rep.energy_samples}, {"trace_stride", rep.trace_stride},
+  return {{"replica", rep.replica},
+          {"failed", rep.failed},
+          {"message", rep.message},
+          {"H", binary_matrix(rep.H)},
+          {"C", binary_matrix(rep.C)},
+          {"f", binary_matrix(column(rep.f))},
+          {"q", rep.q},
+          {"abs_q", rep.abs_q},
+          {"outlier_eigenvalue", binary_matrix(column(rep.outlier_eigenvalue))},
+          {"bulk_radius", rep.bulk_radius},
+          {"energy_trace", rep.energy_trace},
+          {"steps", rep.steps},
+          {"seconds", rep.seconds},
+          {"eta", rep.eta},
+          {"curvature", rep.curvature},
+          {"step_check", rep.step_check},
+          {"sign_symmetric", rep.sign_symmetric},
+          {"q_trace", rep.q_trace},
+          {"energy_samples", rep.energy_samples},
+          {"trace_stride", rep.trace_stride},
           {"H_halves", {moments_json(rep.H_halves[0]), moments_json(rep.H_halves[1])}},
           {"eigenvalues_re", binary_matrix(rep.top_eigenvalues.real())},
           {"eigenvalues_im", binary_matrix(rep.top_eigenvalues.imag())}};
@@ -88,7 +107,9 @@ SgldReplicaResult replica_from(const json& rj) {
   return rep;
 }
 
-std::vector<std::uint8_t> to_bytes(const json& j) { return json::to_cbor(j); }
+std::vector<std::uint8_t> to_bytes(const json& j) {
+  return json::to_cbor(j);
+}
 
 json from_bytes(const std::vector<std::uint8_t>& bytes) {
   try {
@@ -134,8 +155,10 @@ TheoryResult make_theory_result(const TheorySummary& s, double seconds) {
   }
   if (!s.states.empty()) t.stable_states = s.stable_count();
   if (s.landau) {
-    t.landau_q = Eigen::Map<const Eigen::VectorXd>(s.landau->q.data(), static_cast<Eigen::Index>(s.landau->q.size()));
-    t.landau_F = Eigen::Map<const Eigen::VectorXd>(s.landau->F.data(), static_cast<Eigen::Index>(s.landau->F.size()));
+    t.landau_q = Eigen::Map<const Eigen::VectorXd>(s.landau->q.data(),
+                                                   static_cast<Eigen::Index>(s.landau->q.size()));
+    t.landau_F = Eigen::Map<const Eigen::VectorXd>(s.landau->F.data(),
+                                                   static_cast<Eigen::Index>(s.landau->F.size()));
   }
   if (s.selected < 0) return t;
   const BranchSolution& b = s.solution();
@@ -217,7 +240,8 @@ SgldResult make_sgld_result(const SgldSummary& s, const TheoryResult* theory) {
                                                static_cast<Eigen::Index>(measurements), NAN);
     for (std::size_t r = 0; r < s.energy_trace.size(); ++r)
       for (std::size_t k = 0; k < s.energy_trace[r].size(); ++k)
-        g.energy_trace(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(k)) = s.energy_trace[r][k];
+        g.energy_trace(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(k)) =
+            s.energy_trace[r][k];
   }
   return g;
 }
@@ -234,8 +258,12 @@ void combine_parts(PointResult* r) {
   r->message = message;
 }
 
-std::vector<std::uint8_t> encode(const PointTask& task) { return to_bytes(task_json(task)); }
-PointTask decode_task(const std::vector<std::uint8_t>& bytes) { return task_from(from_bytes(bytes)); }
+std::vector<std::uint8_t> encode(const PointTask& task) {
+  return to_bytes(task_json(task));
+}
+PointTask decode_task(const std::vector<std::uint8_t>& bytes) {
+  return task_from(from_bytes(bytes));
+}
 
 std::vector<std::uint8_t> encode(const TaskResult& r) {
   json replicas = json::array();
@@ -246,8 +274,12 @@ std::vector<std::uint8_t> encode(const TaskResult& r) {
     holder.theory = r.theory;
     theory = to_json(holder, kExact).at("theory");
   }
-  return to_bytes({{"task", task_json(r.task)}, {"error", r.error}, {"theory", theory},
-                   {"replicas", replicas}, {"seconds", r.seconds}, {"rank", r.rank}});
+  return to_bytes({{"task", task_json(r.task)},
+                   {"error", r.error},
+                   {"theory", theory},
+                   {"replicas", replicas},
+                   {"seconds", r.seconds},
+                   {"rank", r.rank}});
 }
 
 TaskResult decode_task_result(const std::vector<std::uint8_t>& bytes) {
@@ -276,8 +308,8 @@ PointResult decode_point_result(const std::vector<std::uint8_t>& bytes) {
         "a point record from before kernelsweep's result schema 2 (written by an older version): "
         "re-run the sweep into a new file");
   if (j.at("schema").get<int>() != kSchemaVersion)
-    throw std::runtime_error("a point record of result schema " + j.at("schema").dump() + " (this build reads " +
-                             std::to_string(kSchemaVersion) + ")");
+    throw std::runtime_error("a point record of result schema " + j.at("schema").dump() +
+                             " (this build reads " + std::to_string(kSchemaVersion) + ")");
   j.erase("schema");
   if (!j.contains("point")) throw std::runtime_error("corrupt point record: no point index");
   return result_from_json(j);

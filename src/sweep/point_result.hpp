@@ -19,8 +19,8 @@ namespace kernelsweep {
 
 // The reported theory state's kind (the file's theory_branch flag values; StateKind's order).
 enum class BranchKind : std::int8_t { symmetric = 0, broken = 1, other = 2 };
-static_assert(static_cast<int>(StateKind::symmetric) == 0 && static_cast<int>(StateKind::broken) == 1 &&
-              static_cast<int>(StateKind::other) == 2);
+static_assert(static_cast<int>(StateKind::symmetric) == 0 &&
+              static_cast<int>(StateKind::broken) == 1 && static_cast<int>(StateKind::other) == 2);
 
 // Integers not computed; NaN plays this role for reals.
 constexpr std::int64_t kMissingInteger = -1;
@@ -35,7 +35,7 @@ struct TheoryResult {
   std::int64_t iterations = kMissingInteger;
   double generalization_error = NAN;
   double free_energy_symmetric = NAN, free_energy_broken = NAN, q_broken = NAN;
-  double seconds = NAN;                         // wall time of the theory solve
+  double seconds = NAN;  // wall time of the theory solve
   // erf stopping-rule evidence (the last two windows); missing for the linear theory.
   std::int64_t replicates = kMissingInteger;
   double q_drift = NAN, q_drift_stderr = NAN, kernel_drift_ratio = NAN, g_mismatch_ratio = NAN;
@@ -43,23 +43,23 @@ struct TheoryResult {
   // Every stationary state found, one entry each (n x 1): the selected one and the metastable and
   // unstable others; kind codes as BranchKind, stable 1 / 0.
   Eigen::MatrixXd state_q, state_free_energy, state_stable, state_kind, state_residual;
-  Eigen::MatrixXd H, C, f;                      // f is M x 1
-  Eigen::MatrixXd H_stderr, C_stderr;           // erf Monte-Carlo errors (empty for linear)
-  Eigen::MatrixXd landau_q, landau_F;           // Landau curve F(q), n x 1 (when asked)
+  Eigen::MatrixXd H, C, f;             // f is M x 1
+  Eigen::MatrixXd H_stderr, C_stderr;  // erf Monte-Carlo errors (empty for linear)
+  Eigen::MatrixXd landau_q, landau_F;  // Landau curve F(q), n x 1 (when asked)
 };
 
 struct SgldResult {
   Status status = Status::failed;
   std::string message;
-  std::int64_t replicas = kMissingInteger;      // replicas entering the statistics
+  std::int64_t replicas = kMissingInteger;  // replicas entering the statistics
   std::int64_t failed_replicas = kMissingInteger;
   double q_mean = NAN, q_stderr = NAN, abs_q_mean = NAN, abs_q_stderr = NAN;
   double cka_H = NAN, cka_C = NAN;
-  double outlier_eigenvalue = NAN;              // largest over layers (RNN: the one W)
+  double outlier_eigenvalue = NAN;  // largest over layers (RNN: the one W)
   double bulk_radius = NAN, generalization_error = NAN, steps_per_second = NAN;
-  Eigen::MatrixXd H, C, H_stderr, f;            // f is M x 1
-  Eigen::MatrixXd outlier_eigenvalues;          // per layer, L x 1 (RNN: 1)
-  Eigen::MatrixXd energy_trace;                 // replica x measurement (when recorded)
+  Eigen::MatrixXd H, C, H_stderr, f;    // f is M x 1
+  Eigen::MatrixXd outlier_eigenvalues;  // per layer, L x 1 (RNN: 1)
+  Eigen::MatrixXd energy_trace;         // replica x measurement (when recorded)
   // Convergence diagnostics (they decide not_converged) and the sign alignment.
   double rhat_abs_q = NAN, rhat_energy = NAN, rhat_kernel = NAN, ess_abs_q_total = NAN;
   double q_sign_fraction = NAN, check_abs_q_mean = NAN;
@@ -84,7 +84,8 @@ SgldResult make_sgld_result(const SgldSummary& summary, const TheoryResult* theo
 // The point's status and message from its parts (the worse status; messages prefixed by part).
 void combine_parts(PointResult* result);
 
-// A piece of one grid point: its theory (if enabled) and/or SGLD replicas [replica_begin, replica_end).
+// A piece of one grid point: its theory (if enabled) and/or SGLD replicas [replica_begin,
+// replica_end).
 struct PointTask {
   std::uint64_t point = 0;
   bool theory = false;

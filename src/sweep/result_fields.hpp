@@ -27,9 +27,9 @@ enum class FieldKind {
 };
 
 template <class Part>
-using FieldMember = std::variant<double Part::*, std::int64_t Part::*, Status Part::*,
-                                 std::optional<BranchKind> Part::*, std::string Part::*,
-                                 Eigen::MatrixXd Part::*>;
+using FieldMember =
+    std::variant<double Part::*, std::int64_t Part::*, Status Part::*,
+                 std::optional<BranchKind> Part::*, std::string Part::*, Eigen::MatrixXd Part::*>;
 
 struct Field {
   std::string_view part;  // "", "theory" or "sgld"
@@ -60,7 +60,8 @@ double number_of(const Field& field, const PointResult& result);  // real, integ
 void set_number(const Field& field, PointResult* result, double value);
 std::string text_of(const Field& field, const PointResult& result);
 void set_text(const Field& field, PointResult* result, const std::string& value);
-const Eigen::MatrixXd* array_of(const Field& field, const PointResult& result);  // null or empty: none
+const Eigen::MatrixXd* array_of(const Field& field,
+                                const PointResult& result);  // null or empty: none
 void set_array(const Field& field, PointResult* result, Eigen::MatrixXd value);
 bool part_present(const Field& field, const PointResult& result);
 // Drops every array field (kernels, curves, traces): a summary of the point.

@@ -18,10 +18,18 @@ inline PointResult every_field_result(std::uint64_t point, int M) {
   for (const auto& f : result_fields()) {
     ++k;
     switch (f.kind()) {
-      case FieldKind::real: set_number(f, &r, 1.0 / 3.0 + double(k) + 0.001 * double(point)); break;
-      case FieldKind::integer: set_number(f, &r, double(k + 7 * point)); break;
-      case FieldKind::category: set_number(f, &r, double((k + point) % f.categories().size())); break;
-      case FieldKind::text: set_text(f, &r, "µ-" + f.name() + ", \"quoted\" ✓ " + std::to_string(point)); break;
+      case FieldKind::real:
+        set_number(f, &r, 1.0 / 3.0 + double(k) + 0.001 * double(point));
+        break;
+      case FieldKind::integer:
+        set_number(f, &r, double(k + 7 * point));
+        break;
+      case FieldKind::category:
+        set_number(f, &r, double((k + point) % f.categories().size()));
+        break;
+      case FieldKind::text:
+        set_text(f, &r, "µ-" + f.name() + ", \"quoted\" ✓ " + std::to_string(point));
+        break;
       case FieldKind::array: {
         const int rows = M, cols = f.dims.size() == 2 ? M + (f.dims[0] == "mu" ? 0 : 1) : 1;
         Eigen::MatrixXd m(rows, cols);
@@ -57,7 +65,8 @@ inline bool same_results(const PointResult& a, const PointResult& b, bool skip_t
       const Eigen::MatrixXd* y = array_of(f, b);
       if ((x == nullptr) != (y == nullptr)) return false;
       if (x && (x->rows() != y->rows() || x->cols() != y->cols() ||
-                std::memcmp(x->data(), y->data(), sizeof(double) * static_cast<std::size_t>(x->size())) != 0))
+                std::memcmp(x->data(), y->data(),
+                            sizeof(double) * static_cast<std::size_t>(x->size())) != 0))
         return false;
     } else {
       const double u = number_of(f, a), v = number_of(f, b);

@@ -19,7 +19,9 @@ void expect_same_fields(const PointResult& a, const PointResult& b, const std::s
     SCOPED_TRACE(via + ": " + f.name());
     ASSERT_EQ(part_present(f, a), part_present(f, b));
     switch (f.kind()) {
-      case FieldKind::text: EXPECT_EQ(text_of(f, a), text_of(f, b)); break;
+      case FieldKind::text:
+        EXPECT_EQ(text_of(f, a), text_of(f, b));
+        break;
       case FieldKind::array: {
         const Eigen::MatrixXd* x = array_of(f, a);
         const Eigen::MatrixXd* y = array_of(f, b);
@@ -68,8 +70,9 @@ TEST(ResultFields, EveryFieldFollowsTheNamingRuleAndIsDescribed) {
     EXPECT_EQ(k == FieldKind::array, !f.dims.empty());
   }
   // The scalar datasets every existing plot and notebook reads keep their names.
-  for (const char* name : {"status", "message", "wall_time", "rank", "theory_q", "theory_free_energy",
-                           "theory_branch", "sgld_abs_q_mean", "sgld_cka_H", "theory_H", "sgld_H"})
+  for (const char* name :
+       {"status", "message", "wall_time", "rank", "theory_q", "theory_free_energy", "theory_branch",
+        "sgld_abs_q_mean", "sgld_cka_H", "theory_H", "sgld_H"})
     EXPECT_NE(find_field(name), nullptr) << name;
 }
 
@@ -141,8 +144,13 @@ TEST(PointResultCodec, MissingPartsAndNaNStayMissing) {
 
 TEST(PointResultCodec, RecordOfTheOldSchemaIsRefusedByName) {
   // The pre-table layout: {point, status, message, scalars, kernels, wall_time, rank}.
-  const nlohmann::json old = {{"point", 1}, {"status", 1}, {"message", ""}, {"scalars", nlohmann::json::object()},
-                              {"kernels", nlohmann::json::object()}, {"wall_time", 0.1}, {"rank", 1}};
+  const nlohmann::json old = {{"point", 1},
+                              {"status", 1},
+                              {"message", ""},
+                              {"scalars", nlohmann::json::object()},
+                              {"kernels", nlohmann::json::object()},
+                              {"wall_time", 0.1},
+                              {"rank", 1}};
   try {
     decode_point_result(nlohmann::json::to_cbor(old));
     FAIL() << "an old record was accepted";

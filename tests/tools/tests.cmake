@@ -25,3 +25,8 @@ set_tests_properties(tools_plot PROPERTIES LABELS "tools" TIMEOUT 400)
 add_test(NAME tools_install COMMAND ${KERNELSWEEP_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/tools/install_test.sh
          ${CMAKE_BINARY_DIR} "$<$<TARGET_EXISTS:kernelsweep_python>:${KERNELSWEEP_PYTHON_EXECUTABLE}>")
 set_tests_properties(tools_install PROPERTIES LABELS "tools" TIMEOUT 120)
+
+# The README's key and field tables equal the program's own tables.
+add_test(NAME readme_tables COMMAND ${KERNELSWEEP_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/tools/readme_tables_test.sh
+                                    $<TARGET_FILE:kernelsweep> ${PROJECT_SOURCE_DIR}/README.md)
+set_tests_properties(readme_tables PROPERTIES LABELS "tools" TIMEOUT 60)
