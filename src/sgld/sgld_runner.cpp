@@ -8,6 +8,7 @@
 #include <limits>
 #include <sstream>
 
+#include "model/deadline.hpp"
 #include "sgld/chain_diagnostics.hpp"
 #include "sgld/langevin_network.hpp"
 #include "sgld/replica_observables.hpp"
@@ -105,6 +106,7 @@ SgldReplicaResult run_replica(const SgldOptions& options, const NetworkSpec& net
   const sgld::LangevinCoefficients<Scalar> prior_draw{Scalar(0), Scalar(0), Scalar(1)};
   long long step = 0;
   for (; step < plan.steps; ++step) {
+    if (step % 64 == 0) check_deadline();  // --point-timeout bounds a replica, not only a point
     const double loss = net.forward();
     if (!std::isfinite(loss)) {
       result.failed = true;
