@@ -91,7 +91,8 @@ def test_critical_equals_the_cli_and_the_documented_value(tmp_path, cli):
 
 SWEEP = {"name": "pytest", "seed": 3,
          "base": {"model": {"N": 16}, "task": {"P": 2, "D": 2},
-                  "sgld": {"enabled": True, "replicas": 2, "steps": 200, "burn_in": 50, "thin": 5}},
+                  "sgld": {"enabled": True, "replicas": 2, "steps": 200, "burn_in": 50, "thin": 5,
+                           "max_rhat": 100, "min_ess": 0}},
          "axes": [{"key": "task.lam", "values": [0.5, 1.5]}, {"key": "model.T", "values": [2, 3]}]}
 
 

@@ -178,7 +178,7 @@ EOF
 "$python" - "$work/slurm.csv" "$work/ref.csv" "$out" "$ref" <<'EOF' || failures=$((failures + 1))
 import csv, re, sys
 import h5py, numpy as np
-skip = re.compile(r"wall_time|rank|per_second|^runs/")
+skip = re.compile(r"wall_time|rank|per_second|theory_seconds|^runs/")
 def table(path):
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
