@@ -54,6 +54,7 @@ def open_dataset(path, kernels=True):
         if points is None:
             return ds
         messages = np.full(shape, "", dtype=object)
+        described = {}
         arrays = {}  # name -> list of (grid index, array)
         for key in points:
             if not key.isdigit() or int(key) >= int(np.prod(shape, dtype=np.int64)):
@@ -66,7 +67,9 @@ def open_dataset(path, kernels=True):
             for name, item in group.items():
                 if isinstance(item, h5py.Dataset):
                     arrays.setdefault(name, []).append((index, np.asarray(item[()], dtype=float)))
-    ds["message"] = (grid_dims, messages)
+        described = {k: _text(v) for k, v in points.attrs.items()}
+    if "message" not in ds.variables:  # files of format 2 have message as a grid variable
+        ds["message"] = (grid_dims, messages)
     for name, entries in sorted(arrays.items()):
         ndim = entries[0][1].ndim
         entries = [(i, a) for i, a in entries if a.ndim == ndim]
@@ -74,10 +77,14 @@ def open_dataset(path, kernels=True):
         data = np.full(shape + size, np.nan)
         for index, a in entries:
             data[index + tuple(slice(0, n) for n in a.shape)] = a
-        dims = grid_dims + _per_point_dims(name, ndim, grid_dims, index)
+        # The file names each array's dimensions (mu, nu, state, replica, ...) in /points.
+        named = described.get(f"{name}_dims", "").split()
+        dims = grid_dims + (tuple(named) if len(named) == ndim else _per_point_dims(name, ndim, grid_dims, index))
         target = name if name not in ds.variables else name + "_per_point"
         ds[target] = (dims, data)
-        ds[target].attrs["long_name"] = _long_name(name)
+        ds[target].attrs["long_name"] = described.get(f"{name}_long_name") or _long_name(name)
+        if described.get(f"{name}_units"):
+            ds[target].attrs["units"] = described[f"{name}_units"]
     return ds
 
 
