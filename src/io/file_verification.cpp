@@ -60,6 +60,7 @@ FileVerification verify_file_against_journal(const std::string& path,
     store.run_rows();
     const auto status = store.statuses();
     auto file_points = store.read_points(false);  // the grid variables, each read once
+    if (file_points.empty()) store.check_variables_readable();
     for (const auto& [point, result] : journal) {
       ++v.checked;
       bool same = false;

@@ -302,6 +302,16 @@ void PhaseDiagramStore::read_arrays(std::uint64_t point, PointResult* r) const {
   }
 }
 
+void PhaseDiagramStore::check_variables_readable() const {
+  for (const auto& field : result_fields()) {
+    if (!is_grid_variable(field)) continue;
+    if (field.kind() == FieldKind::text)
+      h5::read_strings(file_, field.name());
+    else
+      scalar(field.name());
+  }
+}
+
 std::map<std::uint64_t, PointResult> PhaseDiagramStore::read_points(bool with_arrays) const {
   const auto status = statuses();
   std::map<std::uint64_t, PointResult> out;

@@ -51,6 +51,9 @@ class PhaseDiagramStore {
   std::vector<double> wall_times() const { return scalar("wall_time"); }
   // Every point that is not pending, each variable read once; arrays only if asked.
   std::map<std::uint64_t, PointResult> read_points(bool with_arrays) const;
+  // Reads every grid variable once; throws h5::Error naming one that does not read. (read_points
+  // reads them only when some point is recorded: this checks a file that has none yet.)
+  void check_variables_readable() const;
   PointResult read_point(std::uint64_t point) const;
   // Adds the point's per-point arrays (kernels, curves, traces) to *result.
   void read_point_arrays(std::uint64_t point, PointResult* result) const {

@@ -170,11 +170,12 @@ SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const s
   CoordinatorStats stats(options.stats_path);
   PointAssembler assembler(grid);
   assembler.expect(tasks);
-  std::deque<PointTask> queue(tasks.begin(), tasks.end());  // already most expensive first
+  std::deque<PointTask> queue(tasks.begin(), tasks.end());  // already in plan_tasks order
   std::size_t points_left = 0;
   {
     std::map<std::uint64_t, bool> seen;
-    for (const auto& t : tasks) seen[t.point] = true;
+    for (const auto& t : tasks)
+      for (const auto p : recorded_points(t)) seen[p] = true;
     points_left = seen.size();
   }
   std::vector<int> idle;
@@ -235,15 +236,17 @@ SchedulerOutcome run_coordinator(MpiSession& mpi, const SweepGrid& grid, const s
     }
   };
   const auto handle = [&](TaskResult result) {
-    PointResult point;
     const auto t0 = Clock::now();
     const int rank = result.rank;
     const std::uint64_t index = result.task.point;
-    if (!assembler.add(std::move(result), &point)) return;
+    std::vector<PointResult> points = assembler.add(std::move(result));
+    if (points.empty()) return;
     stats.event("assemble", seconds_since(t0), 0, rank, index);
-    // Stop dispatching at once; the failure is reported when its batch is recorded.
-    if (point.status != Status::done && options.fail_fast) stop(SchedulerOutcome::Stop::fail_fast);
-    committer.add(std::move(point));
+    for (auto& point : points) {
+      // Stop dispatching at once; the failure is reported when its batch is recorded.
+      if (point.status != Status::done && options.fail_fast) stop(SchedulerOutcome::Stop::fail_fast);
+      committer.add(std::move(point));
+    }
   };
 
   Backoff backoff;

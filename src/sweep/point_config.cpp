@@ -340,6 +340,26 @@ const std::vector<KeyRule>& rules() {
        DEFAULT("false"),
        [](PointConfig& c, const Value& v) { c.theory.landau = v.boolean; },
        [](const PointConfig& c) -> nlohmann::json { return c.theory.landau; }},
+      {{"theory.critical", ConfigType::boolean, "false", "true | false",
+        "also analyze the transition in lam: lambda_c, coexistence, fold and order (linear; the "
+        "point's own lam is ignored)"},
+       0,
+       0,
+       false,
+       {},
+       DEFAULT("false"),
+       [](PointConfig& c, const Value& v) { c.theory_critical = v.boolean; },
+       [](const PointConfig& c) -> nlohmann::json { return c.theory_critical; }},
+      {{"theory.line_points", ConfigType::integer, "50", "integer in [1, 100000]",
+        "sweeps: the linear theory is traced along the lam axis by continuation, in segments of "
+        "at most this many signals (the unit of work); 1: every point on its own"},
+       1,
+       1e5,
+       false,
+       {},
+       DEFAULT("50"),
+       [](PointConfig& c, const Value& v) { c.theory_line_points = int(v.integer); },
+       [](const PointConfig& c) -> nlohmann::json { return c.theory_line_points; }},
       // sgld: finite-width replicas (docs/theory.md section 4)
       {{"sgld.enabled", ConfigType::boolean, "false", "true | false",
         "run SGLD replicas of finite-width networks"},
@@ -717,6 +737,8 @@ PointConfig parse_point_config(const YAML::Node& root) {
                           c.model.architecture != Architecture::rnn || c.model.T < 2))
     throw ConfigError(
         "theory.landau needs model.activation linear, model.architecture rnn and model.T >= 2");
+  if (c.theory_critical && (c.model.activation != Activation::linear || !c.theory_enabled))
+    throw ConfigError("theory.critical needs model.activation linear and theory.enabled true");
   return c;
 }
 

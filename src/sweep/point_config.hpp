@@ -26,6 +26,11 @@ struct PointConfig {
   TaskSpec task;
   bool theory_enabled = true;
   TheoryOptions theory;
+  // theory.critical: also analyze the transition in lam (lambda_c, coexistence, fold, order).
+  bool theory_critical = false;
+  // theory.line_points: sweeps trace the linear theory along lam lines in segments of at most
+  // this many signals (the unit of work); 1 solves every point on its own.
+  int theory_line_points = 50;
   SgldOptions sgld;
 };
 

@@ -24,7 +24,10 @@ json task_json(const PointTask& t) {
           {"theory", t.theory},
           {"replica_begin", t.replica_begin},
           {"replica_end", t.replica_end},
-          {"cost", t.cost}};
+          {"cost", t.cost},
+          {"kind", static_cast<int>(t.kind)},
+          {"line", t.line},
+          {"record", t.record}};
 }
 
 PointTask task_from(const json& j) {
@@ -34,6 +37,9 @@ PointTask task_from(const json& j) {
   t.replica_begin = j.at("replica_begin").get<int>();
   t.replica_end = j.at("replica_end").get<int>();
   t.cost = j.at("cost").get<double>();
+  t.kind = static_cast<WorkKind>(j.at("kind").get<int>());
+  t.line = j.at("line").get<std::vector<std::uint64_t>>();
+  t.record = j.at("record").get<std::vector<std::uint64_t>>();
   return t;
 }
 
@@ -120,6 +126,16 @@ json from_bytes(const std::vector<std::uint8_t>& bytes) {
 }
 
 const JsonOptions kExact{.arrays = true, .binary_arrays = true, .point_fields = true};
+
+json theory_json(const TheoryResult& theory) {
+  PointResult holder;
+  holder.theory = theory;
+  return to_json(holder, kExact).at("theory");
+}
+
+TheoryResult theory_from(const json& j) {
+  return *result_from_json({{"theory", j}}).theory;
+}
 
 }  // namespace
 
@@ -258,6 +274,35 @@ void combine_parts(PointResult* r) {
   r->message = message;
 }
 
+std::vector<std::uint64_t> recorded_points(const PointTask& task) {
+  return task.kind == WorkKind::point ? std::vector<std::uint64_t>{task.point} : task.record;
+}
+
+void copy_transition(const TheoryResult& from, TheoryResult* into) {
+  into->lambda_c = from.lambda_c;
+  into->lambda_coexistence = from.lambda_coexistence;
+  into->lambda_fold = from.lambda_fold;
+  into->lambda_resolution = from.lambda_resolution;
+  into->transition_residual = from.transition_residual;
+  into->transition_order = from.transition_order;
+}
+
+void merge_transition(const TheoryResult& transition, TheoryResult* into) {
+  copy_transition(transition, into);
+  into->status = worse(into->status, transition.status);
+  if (!transition.message.empty())
+    into->message.append(into->message.empty() ? "" : "; ").append(transition.message);
+}
+
+void set_transition(const CriticalPointResult& t, TheoryResult* into) {
+  into->lambda_c = t.found ? t.lambda_c : NAN;
+  into->lambda_coexistence = t.lambda_coexistence;
+  into->lambda_fold = t.lambda_fold;
+  into->lambda_resolution = t.found ? t.lambda_resolution : NAN;
+  into->transition_residual = t.found ? t.residual : NAN;
+  into->transition_order = t.order;
+}
+
 std::vector<std::uint8_t> encode(const PointTask& task) {
   return to_bytes(task_json(task));
 }
@@ -268,15 +313,12 @@ PointTask decode_task(const std::vector<std::uint8_t>& bytes) {
 std::vector<std::uint8_t> encode(const TaskResult& r) {
   json replicas = json::array();
   for (const auto& rep : r.replicas) replicas.push_back(replica_json(rep));
-  json theory = nullptr;
-  if (r.theory) {
-    PointResult holder;
-    holder.theory = r.theory;
-    theory = to_json(holder, kExact).at("theory");
-  }
+  json line_theory = json::array();
+  for (const auto& t : r.line_theory) line_theory.push_back(theory_json(t));
   return to_bytes({{"task", task_json(r.task)},
                    {"error", r.error},
-                   {"theory", theory},
+                   {"theory", r.theory ? theory_json(*r.theory) : json(nullptr)},
+                   {"line_theory", line_theory},
                    {"replicas", replicas},
                    {"seconds", r.seconds},
                    {"rank", r.rank}});
@@ -287,7 +329,8 @@ TaskResult decode_task_result(const std::vector<std::uint8_t>& bytes) {
   TaskResult r;
   r.task = task_from(j.at("task"));
   r.error = j.at("error").get<std::string>();
-  if (!j.at("theory").is_null()) r.theory = result_from_json({{"theory", j.at("theory")}}).theory;
+  if (!j.at("theory").is_null()) r.theory = theory_from(j.at("theory"));
+  for (const auto& t : j.at("line_theory")) r.line_theory.push_back(theory_from(t));
   for (const auto& rj : j.at("replicas")) r.replicas.push_back(replica_from(rj));
   r.seconds = j.at("seconds").get<double>();
   r.rank = j.at("rank").get<int>();

@@ -13,6 +13,7 @@
 
 #include "model/status.hpp"
 #include "sgld/sgld_runner.hpp"
+#include "theory/critical_point.hpp"
 #include "theory/saddle_point.hpp"
 
 namespace kernelsweep {
@@ -46,6 +47,11 @@ struct TheoryResult {
   Eigen::MatrixXd H, C, f;             // f is M x 1
   Eigen::MatrixXd H_stderr, C_stderr;  // erf Monte-Carlo errors (empty for linear)
   Eigen::MatrixXd landau_q, landau_F;  // Landau curve F(q), n x 1 (when asked)
+  // theory.critical: the transition of the point's network and task in lam (the same along a lam
+  // line): spinodal, coexistence and fold signals, the order, and the residual behind them.
+  double lambda_c = NAN, lambda_coexistence = NAN, lambda_fold = NAN;
+  double lambda_resolution = NAN, transition_residual = NAN;
+  std::optional<TransitionOrder> transition_order;
 };
 
 struct SgldResult {
@@ -86,21 +92,43 @@ void combine_parts(PointResult* result);
 
 // A piece of one grid point: its theory (if enabled) and/or SGLD replicas [replica_begin,
 // replica_end).
+// Group tasks compute for several points at once:
+//   theory_line  the theory of a lam line segment, traced by continuation (trace_lambda_line)
+//   transition   theory.critical: the transition analysis of a lam line (lam-independent)
+// `line` lists every point the computation covers (a segment: in increasing lam), `record` the
+// ones whose results are wanted (the pending ones). The computation depends on `line` only, so a
+// resumed sweep, which records fewer points, still gets bit-identical results.
+enum class WorkKind : std::int8_t { point = 0, theory_line = 1, transition = 2 };
+
 struct PointTask {
-  std::uint64_t point = 0;
+  std::uint64_t point = 0;  // group tasks: line.front()
   bool theory = false;
   int replica_begin = 0, replica_end = 0;
   double cost = 0.0;  // estimated, arbitrary units; only the order matters
+  WorkKind kind = WorkKind::point;
+  std::vector<std::uint64_t> line, record;
 };
+// The points a task's results are recorded for.
+std::vector<std::uint64_t> recorded_points(const PointTask& task);
 
 struct TaskResult {
   PointTask task;
   std::string error;  // a thrown exception's message: the point fails with it
+  // point: the point's theory; transition: the transition fields, shared by every recorded point.
   std::optional<TheoryResult> theory;
   std::vector<SgldReplicaResult> replicas;
+  // theory_line: one theory result per recorded point, in task.record's order.
+  std::vector<TheoryResult> line_theory;
   double seconds = 0.0;
   int rank = 0;
 };
+
+// Copies the transition fields (lambda_c ... transition_order) of `from` into `into`.
+void copy_transition(const TheoryResult& from, TheoryResult* into);
+// copy_transition, and the transition's status (the worse of both) and message (appended).
+void merge_transition(const TheoryResult& transition, TheoryResult* into);
+// The transition fields from an analysis.
+void set_transition(const CriticalPointResult& transition, TheoryResult* into);
 
 std::vector<std::uint8_t> encode(const PointTask& task);
 PointTask decode_task(const std::vector<std::uint8_t>& bytes);

@@ -1,6 +1,7 @@
 #pragma once
 // Turns grid points into work and work into results, identically on every rank:
-//   plan_tasks      pending points -> tasks (theory, SGLD replica ranges), most expensive first
+//   plan_tasks      pending points -> tasks (theory, SGLD replica ranges, traced lam-line segments
+//                   and line transitions: sweep/theory_lines.hpp), most expensive first
 //   run_task        one task -> TaskResult (exceptions become TaskResult::error)
 //   PointAssembler  collects a point's task results and, once all are in, builds its PointResult
 // Random streams are keyed by (sweep seed, point index, replica) inside the theory and SGLD code,
@@ -21,7 +22,8 @@ struct TaskPlanOptions {
   int workers = 1;  // ranks that compute
 };
 
-// Tasks for the given points, sorted by decreasing cost. A point's SGLD replicas are split into
+// Tasks for the given points: group tasks (traced lines, transitions) first, then by decreasing
+// cost. A point's SGLD replicas are split into
 // several tasks when there are too few SGLD points to keep every worker busy.
 std::vector<PointTask> plan_tasks(const SweepGrid& grid, const std::vector<std::uint64_t>& points,
                                   const TaskPlanOptions& options);
@@ -41,8 +43,8 @@ class PointAssembler {
   explicit PointAssembler(const SweepGrid& grid) : grid_(grid) {}
   // Announces how many tasks a point has (from plan_tasks).
   void expect(const std::vector<PointTask>& tasks);
-  // Returns true and fills *result when this was the point's last task.
-  bool add(TaskResult task_result, PointResult* result);
+  // The points this task result completed (a group task can complete several, or none yet).
+  std::vector<PointResult> add(TaskResult task_result);
   // Points with some but not all tasks in (abandoned at an interruption).
   std::size_t incomplete() const { return partial_.size(); }
 

@@ -34,6 +34,7 @@ const std::vector<std::string_view> kVector = {"mu"};
 constexpr std::array<std::string_view, 4> kStatusNames = {"pending", "done", "failed",
                                                           "not_converged"};
 constexpr std::array<std::string_view, 3> kBranchNames = {"symmetric", "broken", "other"};
+constexpr std::array<std::string_view, 3> kTransitionOrderNames = {"none", "first", "second"};
 
 std::vector<Field> make_fields() {
   return {
@@ -96,6 +97,28 @@ std::vector<Field> make_fields() {
        "distinct local minima of F found at this point (more than 1: coexistence, the others "
        "metastable)",
        theory(&Theory::stable_states)},
+      // theory.critical: the transition in lam of the point's network and task.
+      {"theory", "lambda_c", "critical signal lambda_c", "1",
+       "theory.critical: signal lam at which the symmetric state becomes unstable (spinodal)",
+       theory(&Theory::lambda_c)},
+      {"theory", "lambda_coexistence", "coexistence signal", "1",
+       "theory.critical: lam where the broken and symmetric states have equal F (lambda_c for a "
+       "second-order transition)",
+       theory(&Theory::lambda_coexistence)},
+      {"theory", "lambda_fold", "fold signal", "1",
+       "theory.critical: lowest lam of the traced stable broken branch (its fold; lambda_c for a "
+       "second-order transition)",
+       theory(&Theory::lambda_fold)},
+      {"theory", "lambda_resolution", "resolution of the coexistence and fold signals", "1",
+       "theory.critical: lam spacing of the traced line the coexistence and fold are read from",
+       theory(&Theory::lambda_resolution)},
+      {"theory", "transition_order", "order of the transition", "",
+       "theory.critical: none (no instability up to lam = 100), first or second",
+       theory(&Theory::transition_order)},
+      {"theory", "transition_residual", "residual of the transition analysis", "1",
+       "theory.critical: largest relative fixed-point residual of the states the signals were "
+       "read from",
+       theory(&Theory::transition_residual)},
       {"theory", "H", "hidden kernel H (theory)", "1",
        "H_mu,nu, mu = t P + p, of the reported state", theory(&Theory::H), kMatrix},
       {"theory", "C", "activation kernel C (theory)", "1",
@@ -329,8 +352,10 @@ void with_member(const Field& field, PointResult* r, Visitor&& visit) {
       field.member);
 }
 
+// Optional enumerations stored as categories (-1 = none).
 template <class T>
-constexpr bool is_branch = std::is_same_v<T, std::optional<BranchKind>>;
+constexpr bool is_optional_category = std::is_same_v<T, std::optional<BranchKind>> ||
+                                      std::is_same_v<T, std::optional<TransitionOrder>>;
 
 nlohmann::json number_json(double x) {
   return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x);
@@ -393,7 +418,7 @@ FieldKind Field::kind() const {
                 k = FieldKind::real;
               else if constexpr (std::is_same_v<T, std::int64_t>)
                 k = FieldKind::integer;
-              else if constexpr (std::is_same_v<T, Status> || is_branch<T>)
+              else if constexpr (std::is_same_v<T, Status> || is_optional_category<T>)
                 k = FieldKind::category;
               else if constexpr (std::is_same_v<T, std::string>)
                 k = FieldKind::text;
@@ -414,15 +439,23 @@ std::string Field::json_path() const {
 }
 
 std::span<const std::string_view> Field::categories() const {
-  bool branch = false;
+  std::span<const std::string_view> names;
   std::visit(
       [&](const auto& pm) {
-        std::visit([&](auto m) { branch = is_branch<typename class_of<decltype(m)>::value>; }, pm);
+        std::visit(
+            [&](auto m) {
+              using T = typename class_of<decltype(m)>::value;
+              if constexpr (std::is_same_v<T, Status>)
+                names = kStatusNames;
+              else if constexpr (std::is_same_v<T, std::optional<BranchKind>>)
+                names = kBranchNames;
+              else if constexpr (std::is_same_v<T, std::optional<TransitionOrder>>)
+                names = kTransitionOrderNames;
+            },
+            pm);
       },
       member);
-  if (kind() != FieldKind::category) return {};
-  if (branch) return kBranchNames;
-  return kStatusNames;
+  return names;
 }
 
 const std::vector<Field>& result_fields() {
@@ -454,7 +487,7 @@ double number_of(const Field& field, const PointResult& r) {
       x = static_cast<double>(value);
     else if constexpr (std::is_same_v<T, Status>)
       x = static_cast<int>(value);
-    else if constexpr (is_branch<T>)
+    else if constexpr (is_optional_category<T>)
       x = value ? static_cast<int>(*value) : -1.0;
   });
   return x;
@@ -469,11 +502,11 @@ void set_number(const Field& field, PointResult* r, double x) {
       value = static_cast<std::int64_t>(x);
     else if constexpr (std::is_same_v<T, Status>)
       value = static_cast<Status>(static_cast<int>(x));
-    else if constexpr (is_branch<T>) {
+    else if constexpr (is_optional_category<T>) {
       if (x < 0)
         value.reset();
       else
-        value = static_cast<BranchKind>(static_cast<int>(x));
+        value = static_cast<typename T::value_type>(static_cast<int>(x));
     }
   });
 }

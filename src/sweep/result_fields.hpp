@@ -29,7 +29,8 @@ enum class FieldKind {
 template <class Part>
 using FieldMember =
     std::variant<double Part::*, std::int64_t Part::*, Status Part::*,
-                 std::optional<BranchKind> Part::*, std::string Part::*, Eigen::MatrixXd Part::*>;
+                 std::optional<BranchKind> Part::*, std::optional<TransitionOrder> Part::*,
+                 std::string Part::*, Eigen::MatrixXd Part::*>;
 
 struct Field {
   std::string_view part;  // "", "theory" or "sgld"

@@ -227,6 +227,7 @@ CriticalPointResult analyze_transition(const TheoryOptions& theory, const Networ
                        at.states.front().C, result.lambda_resolution, 1e-8, &result);
     if (first == 0) result.message = "the broken branch reaches below the traced line";
   } catch (const TimeLimitExceeded& e) {
+    result.status = Status::not_converged;
     result.order = TransitionOrder::none;
     result.message =
         std::string(e.what()) + (result.found ? " while tracing the broken branch" : "");

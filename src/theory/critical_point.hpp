@@ -33,6 +33,8 @@ struct CriticalPointResult {
   double residual = 0.0;
   double bracket_lo = 0.0, bracket_hi = 0.0;
   int solves = 0;
+  // not_converged when the analysis ran out of theory.time_limit (order is then unknown, not none).
+  Status status = Status::done;
   std::string message;
 };
 

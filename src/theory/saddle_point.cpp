@@ -100,6 +100,19 @@ const StationaryState* find_state(const TheorySummary& summary, StateKind kind) 
 
 }  // namespace
 
+void add_landau_curve(const TheoryOptions& options, const TheoryProblem& problem,
+                      TheorySummary* summary) {
+  const StationaryState* symmetric = find_state(*summary, StateKind::symmetric);
+  if (problem.network.activation != Activation::linear ||
+      problem.network.architecture != Architecture::rnn || problem.data.T < 2 || !symmetric) {
+    summary->landau = LandauCurve{{}, {}, "the Landau curve needs a linear RNN with T >= 2"};
+    return;
+  }
+  const KernelStructure s(problem.network, problem.data);
+  summary->landau =
+      linear_landau_curve(s, options, *symmetric, find_state(*summary, StateKind::broken));
+}
+
 void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& problem,
                         TheorySummary* summary) {
   *summary = TheorySummary{};
@@ -124,16 +137,7 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
     if (summary->status == Status::failed || summary->selected < 0) return;
     summary->generalization_error = generalization_error(problem.data, summary->solution().f);
 
-    if (options.landau) {
-      const StationaryState* symmetric = find_state(*summary, StateKind::symmetric);
-      if (!linear || problem.network.architecture != Architecture::rnn || problem.data.T < 2 ||
-          !symmetric) {
-        summary->landau = LandauCurve{{}, {}, "the Landau curve needs a linear RNN with T >= 2"};
-      } else {
-        summary->landau =
-            linear_landau_curve(s, options, *symmetric, find_state(*summary, StateKind::broken));
-      }
-    }
+    if (options.landau) add_landau_curve(options, problem, summary);
   } catch (const TimeLimitExceeded& e) {
     summary->status = summary->states.empty() ? Status::failed : Status::not_converged;
     summary->message = std::string(e.what()) + " after " + std::to_string(summary->states.size()) +

@@ -114,6 +114,11 @@ struct TheorySummary {
 void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& problem,
                         TheorySummary* summary);
 
+// The Landau curve F(q) from the symmetric (and broken) states of a solved summary (linear RNN,
+// T >= 2; otherwise a curve with only a message). solve_saddle_point calls it when options.landau.
+void add_landau_curve(const TheoryOptions& options, const TheoryProblem& problem,
+                      TheorySummary* summary);
+
 // Throws std::invalid_argument if the problem cannot be posed (e.g. K not positive definite at the
 // prior: inputs of rank < P). Called by solve_saddle_point; exposed for configuration checks.
 void check_well_posed(const TheoryProblem& problem);

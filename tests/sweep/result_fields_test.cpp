@@ -162,7 +162,9 @@ TEST(PointResultCodec, RecordOfTheOldSchemaIsRefusedByName) {
 TEST(PointResultCodec, TaskResultCarriesTheTheoryPartExactly) {
   const PointResult full = kernelsweep::testing::every_field_result(4, 4);
   TaskResult t;
-  t.task = {4, true, 0, 0, 1.5};
+  t.task.point = 4;
+  t.task.theory = true;
+  t.task.cost = 1.5;
   t.theory = full.theory;
   t.seconds = 0.25;
   t.rank = 3;
@@ -173,4 +175,27 @@ TEST(PointResultCodec, TaskResultCarriesTheTheoryPartExactly) {
   b.theory = back.theory;
   expect_same_fields(a, b, "wire");
   EXPECT_EQ(back.rank, 3);
+}
+
+TEST(PointResultCodec, LineTaskCarriesItsPointsAndEveryPointsTheoryExactly) {
+  TaskResult t;
+  t.task.point = 7;
+  t.task.theory = true;
+  t.task.kind = WorkKind::theory_line;
+  t.task.line = {7, 9, 11, 13};
+  t.task.record = {9, 13};
+  t.line_theory = {*kernelsweep::testing::every_field_result(9, 4).theory,
+                   *kernelsweep::testing::every_field_result(13, 4).theory};
+  const TaskResult back = decode_task_result(encode(t));
+  EXPECT_EQ(back.task.kind, WorkKind::theory_line);
+  EXPECT_EQ(back.task.line, t.task.line);
+  EXPECT_EQ(back.task.record, t.task.record);
+  EXPECT_EQ(recorded_points(back.task), t.task.record);
+  ASSERT_EQ(back.line_theory.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    PointResult a, b;
+    a.theory = t.line_theory[i];
+    b.theory = back.line_theory[i];
+    expect_same_fields(a, b, "line wire");
+  }
 }

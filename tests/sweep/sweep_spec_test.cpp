@@ -118,14 +118,18 @@ TEST(PointRunner, SplitsReplicasWhenFewSgldPointsAndSortsByCost) {
 
 TEST(PointRunner, TheoryTaskMatchesAcrossCallsAndFailuresBecomeMessages) {
   const SweepGrid grid(parse("name: a\naxes: [{key: task.lam, values: [0.5, 1.5]}]"));
-  const TaskResult a = run_task(grid, {1, true, 0, 0, 0}, 0);
-  const TaskResult b = run_task(grid, {1, true, 0, 0, 0}, 3);
+  PointTask task;
+  task.point = 1;
+  task.theory = true;
+  const TaskResult a = run_task(grid, task, 0);
+  const TaskResult b = run_task(grid, task, 3);
   ASSERT_TRUE(a.error.empty()) << a.error;
   ASSERT_TRUE(a.theory && b.theory);
   EXPECT_EQ(a.theory->q, b.theory->q);
   EXPECT_EQ(a.theory->H, b.theory->H);
   EXPECT_GT(a.theory->q, 0.1);  // lam = 1.5 > lambda_c = 0.81: broken branch
-  const TaskResult bad = run_task(grid, {99, true, 0, 0, 0}, 0);  // no such point
+  task.point = 99;  // no such point
+  const TaskResult bad = run_task(grid, task, 0);
   EXPECT_FALSE(bad.error.empty());
 }
 

@@ -46,9 +46,7 @@ with h5py.File("extra.h5", "a") as f:
     f["theory_q"].attrs["long_name"] = "order parameter q"
     f["theory_q"].attrs["units"] = "a.u."
     f["lam"].attrs["long_name"] = "signal strength lambda"
-    lc = f.create_dataset("theory_lambda_c", data=np.full(f["status"].shape, 0.8125))
-    for k, d in enumerate(("lam", "T")):
-        lc.dims[k].attach_scale(f[d])
+    f["theory_lambda_c"][...] = 0.8125  # as theory.critical would store it
     rng = np.random.default_rng(1)
     z = np.sqrt(rng.uniform(size=64)) * np.exp(2j * np.pi * rng.uniform(size=64))
     f["points/5"].create_dataset("sgld_W_eigenvalues", data=np.stack([z.real, z.imag], axis=1))
