@@ -14,3 +14,9 @@ target_link_libraries(coordinator_sim PRIVATE nlohmann_json::nlohmann_json kerne
 # `record_cost`: what recording one batch of points costs (journal fsync + HDF5), by batch size.
 add_executable(record_cost ${CMAKE_CURRENT_LIST_DIR}/record_cost.cpp)
 target_link_libraries(record_cost PRIVATE kernelsweep_io kernelsweep_warnings)
+
+# `line_schedule SWEEP.yaml`: every task of a theory sweep's plan (lam-line segments) timed on one
+# core, then the coordinator's dispatch order replayed over W workers: the efficiency the unit of
+# work allows.
+add_executable(line_schedule ${CMAKE_CURRENT_LIST_DIR}/line_schedule.cpp)
+target_link_libraries(line_schedule PRIVATE kernelsweep_sweep kernelsweep_warnings)

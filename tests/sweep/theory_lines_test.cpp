@@ -56,7 +56,8 @@ const char* kFirstOrderLine =
 TEST(LamLines, LinesRunAlongTheLamDimensionInIncreasingLamAndSegmentsAreBalanced) {
   const SweepGrid grid = grid_of(
       "name: a\naxes: [{key: model.architecture, values: [rnn, dnn]},"
-      " {key: task.lam, values: [0.5, 0.1, 0.3, 0.2, 0.4]}, {key: sgld.steps, values: [10, 20, 30, 40, 50]}]\n"
+      " {key: task.lam, values: [0.5, 0.1, 0.3, 0.2, 0.4]}, {key: sgld.steps, values: [10, 20, 30, "
+      "40, 50]}]\n"
       "zip: [[task.lam, sgld.steps]]\n");  // an SGLD partner does not change the theory
   const LamLines lines(grid);
   // dnn is the second architecture: points 5..9, lam values in axis order 0.5 0.1 0.3 0.2 0.4.
@@ -86,7 +87,8 @@ TEST(LamLines, LinesRunAlongTheLamDimensionInIncreasingLamAndSegmentsAreBalanced
 
 TEST(LamLines, PlanTracesLinearLinesOncePerSegmentAndKeepsOtherTheoryPerPoint) {
   const SweepGrid grid = grid_of(
-      "name: a\nbase: {theory: {line_points: 2}}\naxes: [{key: model.activation, values: [linear, erf]},"
+      "name: a\nbase: {theory: {line_points: 2}}\naxes: [{key: model.activation, values: [linear, "
+      "erf]},"
       " {key: task.lam, values: [0.1, 0.2, 0.3]}]\n");
   const auto tasks = plan_tasks(grid, {0, 1, 2, 3, 4, 5}, {2});
   int line_tasks = 0, point_theory = 0;
