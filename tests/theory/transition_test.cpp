@@ -6,11 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
 #include <map>
 
 #include "reference.hpp"
+#include "theory/branch_solvers.hpp"
 #include "theory/critical_point.hpp"
+#include "theory/kernel_structure.hpp"
 #include "theory/lambda_line.hpp"
 
 namespace kernelsweep {
@@ -110,40 +113,74 @@ std::vector<std::size_t> local_minima(const std::vector<double>& F) {
 }
 
 // docs/theory.md 3.2 (Landau curve, first order) / issue 9: between lambda_fold and lambda_c the
-// Landau curve F(q) of a point solve has exactly three minima, at q = 0 with the symmetric state's
-// F and at +-q of the traced broken state with its F (both re-evaluated by the reference code); the
-// side minima lie above F(0) between fold and coexistence and below it past coexistence. Grid
-// error: next to a minimum F(q) = F* + a/2 (q - q*)^2 with |q - q*| <= dq / 2 at the nearest grid
-// point, so 0 <= F(grid) - F* <= a dq^2 / 8, a dq^2 being the curve's own second difference there.
-void expect_three_minimum_landau_curve(int T) {
-  SCOPED_TRACE("T=" + std::to_string(T));
-  const CriticalPointResult& r = transition(T);
-  ASSERT_TRUE(r.found) << r.message;
-  ASSERT_EQ(r.order, TransitionOrder::first);
-  const NetworkSpec n = endpoint_network(T);
-  const double below = 0.5 * (r.lambda_fold + r.lambda_coexistence);
-  const double above = 0.5 * (r.lambda_coexistence + r.lambda_c);
-  std::vector<TheorySummary> line;
-  trace_lambda_line(TheoryOptions{}, n, TaskSpec{}, {below, above}, &line);
-  for (std::size_t k = 0; k < 2; ++k) {
-    const double lam = k == 0 ? below : above;
+// Landau curve F(q) has exactly three minima, at q = 0 with the symmetric state's F and at +-q of
+// the traced broken state with its F (both re-evaluated by the reference code); the side minima lie
+// above F(0) between fold and coexistence and below it past coexistence. Grid error: next to a
+// stationary point F(q) = F* + a/2 (q - q*)^2 with |q - q*| <= dq / 2 at the nearest grid point,
+// so 0 <= |F(grid) - F*| <= |a| dq^2 / 8, a dq^2 being the curve's own second difference there.
+struct LandauCase {
+  int T = 0;
+  double below = 0.0;  // in (lambda_fold, lambda_coexistence)
+  double above = 0.0;  // in (lambda_coexistence, lambda_c)
+  // true: the curve of a point solve (solve_saddle_point with landau); false: linear_landau_curve
+  // around the traced states directly (skips the point's own state search, ~2 s at T = 8).
+  bool point_solve = true;
+  // The saddle between the minima (an unstable broken state with 0 < q < q_broken), where the line
+  // holds it, is the curve's maximum; with this set it must be held at one signal at least (the
+  // search does not promise saddles: at T = 8 the line {0.347, 0.375} holds it at 0.375 only).
+  bool traced_barrier = false;
+  // The traced line: {below, above} if empty, else these signals (holding below and above), traced
+  // with this many random seeds.
+  std::vector<double> line;
+  int random_seeds = TheoryOptions{}.random_seeds;
+};
+
+LandauCurve landau_curve(const LandauCase& c, const Dataset& d, const TheorySummary& traced) {
+  const NetworkSpec n = endpoint_network(c.T);
+  if (!c.point_solve) {
+    const KernelStructure s(n, d);
+    return linear_landau_curve(s, TheoryOptions{}, *lowest(traced, StateKind::symmetric, true),
+                               lowest(traced, StateKind::broken, true));
+  }
+  TheoryOptions options;
+  options.landau = true;
+  TheorySummary point;
+  solve_saddle_point(options, TheoryProblem{n, d}, &point);
+  EXPECT_EQ(point.status, Status::done) << point.message;
+  return point.landau.value_or(LandauCurve{});
+}
+
+// |F(grid point i) - F(stationary point nearest it)| allowed by the grid (see above).
+double grid_bound(const LandauCurve& c, std::size_t i) {
+  return std::abs(c.F[i - 1] + c.F[i + 1] - 2.0 * c.F[i]) / 8.0 + 1e-12;
+}
+
+void expect_three_minimum_landau_curve(const LandauCase& lc) {
+  SCOPED_TRACE("T=" + std::to_string(lc.T));
+  const NetworkSpec n = endpoint_network(lc.T);
+  TheoryOptions options;
+  options.random_seeds = lc.random_seeds;
+  const std::vector<double> lams =
+      lc.line.empty() ? std::vector<double>{lc.below, lc.above} : lc.line;
+  std::vector<TheorySummary> traced;
+  trace_lambda_line(options, n, TaskSpec{}, lams, &traced);
+  int barriers = 0;
+  for (const double lam : {lc.below, lc.above}) {
+    const std::size_t k =
+        static_cast<std::size_t>(std::find(lams.begin(), lams.end(), lam) - lams.begin());
+    ASSERT_LT(k, lams.size());
+    const bool past_coexistence = lam == lc.above;
     SCOPED_TRACE("lam=" + std::to_string(lam));
-    const Dataset d = dataset_at(T, lam);
-    const StationaryState* symmetric = lowest(line[k], StateKind::symmetric, true);
-    const StationaryState* broken = lowest(line[k], StateKind::broken, true);
+    const Dataset d = dataset_at(lc.T, lam);
+    const StationaryState* symmetric = lowest(traced[k], StateKind::symmetric, true);
+    const StationaryState* broken = lowest(traced[k], StateKind::broken, true);
     ASSERT_NE(symmetric, nullptr);
     ASSERT_NE(broken, nullptr);
     const double F0 = reference::free_energy_kl(n, d, symmetric->C);
     const double Fb = reference::free_energy_kl(n, d, broken->C);
     const double qb = std::abs(broken->q);
 
-    TheoryOptions options;
-    options.landau = true;
-    TheorySummary point;
-    solve_saddle_point(options, TheoryProblem{n, d}, &point);
-    ASSERT_EQ(point.status, Status::done) << point.message;
-    ASSERT_TRUE(point.landau.has_value());
-    const LandauCurve& c = *point.landau;
+    const LandauCurve c = landau_curve(lc, d, traced[k]);
     ASSERT_EQ(c.q.size(), 41u) << c.message;
     ASSERT_GT(c.q.back(), qb) << "the curve reaches past the broken state";
     const std::vector<std::size_t> minima = local_minima(c.F);
@@ -153,10 +190,9 @@ void expect_three_minimum_landau_curve(int T) {
     EXPECT_NEAR(c.F[minima[1]], F0, 1e-12);
     for (std::size_t i : {minima[0], minima[2]}) {
       EXPECT_NEAR(std::abs(c.q[i]), qb, 0.5 * dq + 1e-12) << "a side minimum at +-q_broken";
-      const double curvature = c.F[i - 1] + c.F[i + 1] - 2.0 * c.F[i];
       EXPECT_GT(c.F[i], Fb - 1e-12) << "F(q) >= F(broken) next to the broken minimum";
-      EXPECT_LT(c.F[i], Fb + curvature / 8.0 + 1e-12);
-      if (k == 0) {
+      EXPECT_LT(c.F[i], Fb + grid_bound(c, i));
+      if (!past_coexistence) {
         EXPECT_GT(c.F[i], c.F[minima[1]]) << "between fold and coexistence: q = 0 is lowest";
       } else {
         EXPECT_LT(c.F[i], c.F[minima[1]]) << "past coexistence: the side minima are lowest";
@@ -164,10 +200,32 @@ void expect_three_minimum_landau_curve(int T) {
     }
     EXPECT_NEAR(c.F[minima[0]], c.F[minima[2]], 1e-10) << "F(q) = F(-q)";
     // The barrier between them lies above both minima.
-    double barrier = -INFINITY;
-    for (std::size_t i = minima[1]; i < minima[2]; ++i) barrier = std::max(barrier, c.F[i]);
-    EXPECT_GT(barrier, std::max(F0, Fb));
+    std::size_t top = minima[1];
+    for (std::size_t i = minima[1]; i < minima[2]; ++i)
+      if (c.F[i] > c.F[top]) top = i;
+    EXPECT_GT(c.F[top], std::max(F0, Fb));
+    for (const auto& st : traced[k].states) {
+      if (st.kind != StateKind::broken || st.stable || st.q <= 0.0 || st.q >= qb) continue;
+      const StationaryState* saddle = &st;
+      ++barriers;
+      EXPECT_NEAR(c.q[top], saddle->q, 0.5 * dq + 1e-12) << "the maximum of F(q) is the saddle";
+      EXPECT_NEAR(c.F[top], reference::free_energy_kl(n, d, saddle->C), grid_bound(c, top));
+    }
   }
+  if (lc.traced_barrier) {
+    EXPECT_GE(barriers, 1) << "the saddle between the minima was traced";
+  }
+}
+
+void expect_three_minimum_landau_curve(int T) {
+  const CriticalPointResult& r = transition(T);
+  ASSERT_TRUE(r.found) << r.message;
+  ASSERT_EQ(r.order, TransitionOrder::first);
+  LandauCase c;
+  c.T = T;
+  c.below = 0.5 * (r.lambda_fold + r.lambda_coexistence);
+  c.above = 0.5 * (r.lambda_coexistence + r.lambda_c);
+  expect_three_minimum_landau_curve(c);
 }
 
 TEST(Transition, LandauCurveHasThreeMinimaAtTheTracedStatesT5) {
@@ -175,6 +233,70 @@ TEST(Transition, LandauCurveHasThreeMinimaAtTheTracedStatesT5) {
 }
 TEST(Transition, LandauCurveHasThreeMinimaAtTheTracedStatesT6) {
   expect_three_minimum_landau_curve(6);
+}
+
+// T = 8 (docs/theory.md 3.2: lambda_c = 0.389183, first order with q ~ 0.70 at lambda_c): a line
+// traced at fixed signals brackets both lambdas, 0.30 < lambda_fold < 0.347 < lambda_coexistence <
+// 0.375 < lambda_c, by the states themselves (F and stationarity from the reference code).
+// analyze_transition is not called here: at T = 8 it costs ~12 s even on 8 signals (6 s tracing,
+// 5.5 s refining the fold); its T = 8 numbers (lambda_fold 0.3434005, lambda_coexistence 0.35148 on
+// the default 36 signals) fall in these brackets.
+constexpr double kT8BelowFold = 0.30, kT8Metastable = 0.347, kT8BrokenWins = 0.375,
+                 kT8JustBelowCritical = 0.3888;
+
+TEST(Transition, FirstOrderAtT8) {
+  const NetworkSpec n = endpoint_network(8);
+  CriticalPointOptions critical;
+  critical.tolerance = 1e-12;
+  const CriticalPointResult r = find_critical_signal(TheoryOptions{}, n, TaskSpec{}, critical);
+  ASSERT_TRUE(r.found) << r.message;
+  EXPECT_NEAR(r.lambda_c, 0.389183, 1e-6);
+  ASSERT_LT(kT8JustBelowCritical, r.lambda_c);
+  const std::vector<double> lams{kT8BelowFold, kT8Metastable, kT8BrokenWins, kT8JustBelowCritical};
+  TheoryOptions options;
+  options.random_seeds = 0;  // the branch comes from continuation, not from random seeds
+  std::vector<TheorySummary> line;
+  trace_lambda_line(options, n, TaskSpec{}, lams, &line);
+  for (std::size_t i = 0; i < lams.size(); ++i) {
+    SCOPED_TRACE("lam=" + std::to_string(lams[i]));
+    const TheorySummary& s = line[i];
+    ASSERT_EQ(s.status, Status::done) << s.message;
+    const Dataset d = dataset_at(8, lams[i]);
+    const StationaryState* symmetric = lowest(s, StateKind::symmetric, false);
+    const StationaryState* broken = lowest(s, StateKind::broken, true);
+    ASSERT_NE(symmetric, nullptr);
+    EXPECT_TRUE(symmetric->stable) << "below lambda_c the symmetric state is a local minimum";
+    if (i == 0) {
+      EXPECT_EQ(broken, nullptr) << "below the fold there is no broken minimum";
+      continue;
+    }
+    ASSERT_NE(broken, nullptr) << "the broken branch exists below lambda_c";
+    EXPECT_LT(reference::linear_fixed_point_defect(n, d, broken->C), 1e-10);
+    const double dF =
+        reference::free_energy_kl(n, d, broken->C) - reference::free_energy_kl(n, d, symmetric->C);
+    if (i == 1) {
+      EXPECT_GT(dF, 0.0) << "between fold and coexistence the broken state is metastable";
+      EXPECT_EQ(s.solution().kind, StateKind::symmetric);
+    } else {
+      EXPECT_LT(dF, 0.0) << "past coexistence the broken state wins below lambda_c";
+      EXPECT_EQ(s.solution().kind, StateKind::broken);
+    }
+    if (i == 3) {
+      EXPECT_NEAR(std::abs(broken->q), 0.70, 0.01) << "the jump of q at lambda_c";
+    }
+  }
+}
+
+TEST(Transition, LandauCurveHasThreeMinimaAtTheTracedStatesT8) {
+  LandauCase c;
+  c.T = 8;
+  c.below = kT8Metastable;
+  c.above = kT8BrokenWins;
+  c.point_solve = false;
+  c.traced_barrier = true;
+  c.line = {kT8BelowFold, kT8Metastable, kT8BrokenWins, kT8JustBelowCritical};  // as FirstOrderAtT8
+  c.random_seeds = 0;
+  expect_three_minimum_landau_curve(c);
 }
 
 // Issue 9 item 2: T = 8, lam 1.0 .. 2.0: the selected F is the minimum over the stable states found
