@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <tuple>
 
 #include "reference.hpp"
 #include "theory/critical_point.hpp"
@@ -81,6 +82,38 @@ TEST(PhaseTransition, RnnEqualsDnnBelowCritical) {
   // The DNN kernel has no cross-layer blocks at all.
   EXPECT_EQ((dnn.solution().C - b).norm(), 0.0);
   EXPECT_NEAR(rnn.solution().f(15), dnn.solution().f(15), 1e-9);
+}
+
+// First order (T = 6: lambda_fold 0.4827, lambda_coexistence 0.4865, lambda_c 0.50108; T = 8:
+// 0.3434, 0.3515, 0.389183 — docs/theory.md 3.2 and transition_test.cpp): below coexistence the
+// RNN's answer is still the symmetric state with the DNN's equal-time kernels, both below the fold
+// and in the metastable window, where a stable broken state exists but has higher F (reference F).
+TEST(PhaseTransition, RnnEqualsDnnBelowFirstOrderCoexistence) {
+  for (const auto& [T, lam, metastable] :
+       {std::tuple{6, 0.45, false}, std::tuple{6, 0.4846, true}, std::tuple{8, 0.347, true}}) {
+    SCOPED_TRACE("T=" + std::to_string(T) + " lam=" + std::to_string(lam));
+    const TheorySummary rnn = solve(Architecture::rnn, lam, BranchChoice::automatic, false, T);
+    const TheorySummary dnn = solve(Architecture::dnn, lam, BranchChoice::automatic, false, T);
+    ASSERT_EQ(rnn.status, Status::done) << rnn.message;
+    ASSERT_EQ(dnn.status, Status::done) << dnn.message;
+    EXPECT_EQ(rnn.solution().kind, StateKind::symmetric);
+    EXPECT_EQ(rnn.solution().q, 0.0);
+    const Eigen::MatrixXd a = equal_time_blocks(rnn.solution().C, T, 4);
+    const Eigen::MatrixXd b = equal_time_blocks(dnn.solution().C, T, 4);
+    EXPECT_LT((a - b).norm(), 1e-9 * b.norm());
+    EXPECT_NEAR(rnn.solution().f(T * 4 - 1), dnn.solution().f(T * 4 - 1), 1e-9);
+    const StationaryState* broken = state_of(rnn, StateKind::broken);
+    if (metastable) {
+      ASSERT_NE(broken, nullptr) << "the metastable broken state is found";
+      EXPECT_TRUE(broken->stable);
+      const Dataset d = make_dataset(paper_task(lam), T);
+      const NetworkSpec n = paper_network(Architecture::rnn, T);
+      EXPECT_GT(reference::free_energy_kl(n, d, broken->C),
+                reference::free_energy_kl(n, d, rnn.solution().C));
+    } else {
+      EXPECT_EQ(broken, nullptr) << "below the fold there is no broken state";
+    }
+  }
 }
 
 TEST(PhaseTransition, OnlyTheRnnBreaksAboveCritical) {
