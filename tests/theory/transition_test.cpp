@@ -133,6 +133,9 @@ struct LandauCase {
   // with this many random seeds.
   std::vector<double> line;
   int random_seeds = TheoryOptions{}.random_seeds;
+  // Check the curve at the barrier and halfway to it against reference::constrained_free_energy
+  // (a finite-difference Newton per point: ~0.1 s at T = 5, 6, ~2 s at T = 8).
+  bool reference_points = true;
 };
 
 LandauCurve landau_curve(const LandauCase& c, const Dataset& d, const TheorySummary& traced) {
@@ -204,6 +207,20 @@ void expect_three_minimum_landau_curve(const LandauCase& lc) {
     for (std::size_t i = minima[1]; i < minima[2]; ++i)
       if (c.F[i] > c.F[top]) top = i;
     EXPECT_GT(c.F[top], std::max(F0, Fb));
+    if (lc.reference_points) {
+      // Off the stationary points the curve is the constrained minimum of the reference F, started
+      // on the constraint between the two states: C_s + (q0 / q_b) (C_b - C_s).
+      const double q_broken = reference::order_parameter(d, broken->C);
+      ASSERT_GT(q_broken, 0.0);
+      for (std::size_t i : {(minima[1] + top) / 2, top}) {
+        const double q0 = c.q[i];
+        const Eigen::MatrixXd C0 = symmetric->C + (q0 / q_broken) * (broken->C - symmetric->C);
+        const reference::ConstrainedMinimum m = reference::constrained_free_energy(n, d, C0, 1e-10);
+        ASSERT_TRUE(m.converged) << "q0=" << q0;
+        EXPECT_NEAR(reference::order_parameter(d, m.C), q0, 1e-12);
+        EXPECT_NEAR(c.F[i], m.free_energy, 1e-12) << "q0=" << q0;
+      }
+    }
     for (const auto& st : traced[k].states) {
       if (st.kind != StateKind::broken || st.stable || st.q <= 0.0 || st.q >= qb) continue;
       const StationaryState* saddle = &st;
@@ -296,6 +313,7 @@ TEST(Transition, LandauCurveHasThreeMinimaAtTheTracedStatesT8) {
   c.traced_barrier = true;
   c.line = {kT8BelowFold, kT8Metastable, kT8BrokenWins, kT8JustBelowCritical};  // as FirstOrderAtT8
   c.random_seeds = 0;
+  c.reference_points = false;  // M = 32: done at T = 5, 6
   expect_three_minimum_landau_curve(c);
 }
 
