@@ -1,6 +1,7 @@
 // The symmetry-breaking transition of the linear RNN (docs/theory.md 3.2, checks 5.3-5.5): RNN =
-// DNN below lambda_c, only the RNN breaks above, the broken branch has lower F, q ~ (lam -
-// lam_c)^{1/2}, and the Landau curve is a single well below and a double well above.
+// DNN below lambda_c (below coexistence for a first-order transition), only the RNN breaks above,
+// the broken branch has lower F, q ~ (lam - lam_c)^{1/2} at T = 3 and 4, and the Landau curve is a
+// single well below and a double well above.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,8 +1,10 @@
 // Transition order of the endpoint task (docs/theory.md 3.2, issue 9 "Must be true"): second order
-// at T = 3, 4 (coexistence = fold = lambda_c), first order at T = 5, 6 (fold < coexistence <
-// lambda_c, the traced broken branch below lambda_c with F under the symmetric F past coexistence),
-// and along a T = 8 line the selected state is the lowest-F stable one, below the descent's 0.3785
-// at 1.2. Every F and residual is re-evaluated by tests/theory/reference.hpp.
+// at T = 3, 4 (coexistence = fold = lambda_c), first order at T = 5, 6, 8 (fold < coexistence <
+// lambda_c, the traced broken branch below lambda_c with F under the symmetric F past coexistence,
+// a Landau curve with three minima at the traced states), and along a T = 8 line the selected
+// state is the lowest-F one, continuous, below the descent's 0.3785 at 1.2, every stability label
+// confirmed by a reference Hessian. Every F and residual is re-evaluated by
+// tests/theory/reference.hpp.
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
