@@ -133,8 +133,7 @@ TEST_F(Cli, SolveWithoutAFileUsesDefaultsAndDashReadsStdin) {
 }
 
 TEST_F(Cli, StrictYamlRefusesDuplicatesExtraDocumentsNullsAndBadPaths) {
-  expect_bad_input("solve " + write("d.yaml", "model: {T: 2, T: 3}\n").string(),
-                   "duplicate key model.T");
+  expect_bad_input("solve " + write("d.yaml", "model: {T: 2, T: 3}\n").string(), "duplicate key model.T");
   expect_bad_input("solve " + write("two.yaml", "model: {T: 2}\n---\nmodel: {T: 3}\n").string(),
                    "holds 2 YAML documents");
   expect_bad_input("solve " + write("n.yaml", "model: {T: }\n").string(), "model.T has no value");

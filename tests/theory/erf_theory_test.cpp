@@ -1,6 +1,6 @@
-// Erf kernel theory (Monte Carlo, docs/theory.md 3.3) against independent facts: the elliptical
-// slice sampler against a Gaussian closed form, the NNGP arcsine kernel at lam = 0, calibrated
-// error bars shrinking ~ 1/sqrt(samples), the two G estimators agreeing, and the linear limit.
+// Erf kernel theory (Monte Carlo, docs/theory.md 3.3) against independent facts: the elliptical slice
+// sampler against a Gaussian closed form, the NNGP arcsine kernel at lam = 0, calibrated error
+// bars shrinking ~ 1/sqrt(samples), the two G estimators agreeing, and the linear limit.
 // Fixed seeds; tolerances in units of the reported standard errors.
 #include <gtest/gtest.h>
 

@@ -122,8 +122,8 @@ TEST(LinearTheory, ReturnedKernelsAreStationary) {
   }
 }
 
-// docs/theory.md 5.8: DNN outputs vanish at unsupervised layers; RNN outputs there are v C_{mu,S}
-// r. Supervision of both parities breaks the W -> -W symmetry (with supervision at even steps only,
+// docs/theory.md 5.8: DNN outputs vanish at unsupervised layers; RNN outputs there are v C_{mu,S} r.
+// Supervision of both parities breaks the W -> -W symmetry (with supervision at even steps only,
 // the symmetric branch has no odd-lag kernel and would predict 0 at odd steps, as it should).
 TEST(LinearTheory, PredictionsAtUnsupervisedSteps) {
   TaskSpec task;
