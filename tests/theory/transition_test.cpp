@@ -254,6 +254,14 @@ TEST(Transition, LandauCurveHasThreeMinimaAtTheTracedStatesT6) {
   expect_three_minimum_landau_curve(6);
 }
 
+// Smallest eigenvalue of the reference F's finite-difference Hessian over every entry of C (error
+// ~1e-8, see stationary_states_test.cpp; the T = 8 minima have ~1e-5).
+double reference_hessian_minimum(const NetworkSpec& n, const Dataset& d, const Eigen::MatrixXd& C) {
+  const Eigen::MatrixXd H = reference::free_energy_hessian_fd(
+      n, d, C, [](int, int) { return true; }, 1e-5);
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(H, Eigen::EigenvaluesOnly).eigenvalues()(0);
+}
+
 // T = 8 (docs/theory.md 3.2: lambda_c = 0.389183, first order with q ~ 0.70 at lambda_c): a line
 // traced at fixed signals brackets both lambdas, 0.30 < lambda_fold < 0.347 < lambda_coexistence <
 // 0.375 < lambda_c, by the states themselves (F and stationarity from the reference code).
@@ -300,6 +308,10 @@ TEST(Transition, FirstOrderAtT8) {
       EXPECT_LT(dF, 0.0) << "past coexistence the broken state wins below lambda_c";
       EXPECT_EQ(s.solution().kind, StateKind::broken);
     }
+    if (i == 2) {  // hysteresis: both are minima of the reference F
+      EXPECT_GT(reference_hessian_minimum(n, d, symmetric->C), 1e-6);
+      EXPECT_GT(reference_hessian_minimum(n, d, broken->C), 1e-6);
+    }
     if (i == 3) {
       EXPECT_NEAR(std::abs(broken->q), 0.70, 0.01) << "the jump of q at lambda_c";
     }
@@ -317,14 +329,6 @@ TEST(Transition, LandauCurveHasThreeMinimaAtTheTracedStatesT8) {
   c.random_seeds = 0;
   c.reference_points = false;  // M = 32: done at T = 5, 6
   expect_three_minimum_landau_curve(c);
-}
-
-// Smallest eigenvalue of the reference F's finite-difference Hessian over every entry of C (error
-// ~1e-8, see stationary_states_test.cpp; the T = 8 minima have ~1e-5).
-double reference_hessian_minimum(const NetworkSpec& n, const Dataset& d, const Eigen::MatrixXd& C) {
-  const Eigen::MatrixXd H = reference::free_energy_hessian_fd(
-      n, d, C, [](int, int) { return true; }, 1e-5);
-  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(H, Eigen::EigenvaluesOnly).eigenvalues()(0);
 }
 
 // C^{ts} -> i^{t-s} C^{ts} = D C D^{-1} with D = diag(i^t): real for a kernel without odd-lag
