@@ -1,5 +1,5 @@
-// Branches of the erf theory (docs/theory.md 3.3): a damped stochastic fixed-point iteration on (C, H)
-// with single-site moments from elliptical slice sampling, run as R independent replicates with
+// Branches of the erf theory (docs/theory.md 3.3): a damped stochastic fixed-point iteration on (C,
+// H) with single-site moments from elliptical slice sampling, run as R independent replicates with
 // independent streams. G comes first from K^{-1} H K^{-1} - K^{-1}, then by integration by parts.
 // The iteration stops on measured drift (erf_stopping_rule.hpp): when the window-to-window change
 // of the replicate-averaged (C, H) is within its Monte-Carlo error, the last window's average is
@@ -172,6 +172,25 @@ double drift_ratio(const Eigen::VectorXd& drift, const Eigen::VectorXd& stderr_)
   return drift.norm() / std::max(stderr_.norm(), 1e-300);
 }
 
+// Whether the replicates sit in both W -> -W basins: some with q above, some below zero, each by
+// more than two of a replicate's own window-mean errors (the std of the replicates'
+// window-to-window q drifts over sqrt 2: the difference of two window means has twice the
+// variance of one). The replicate average of such a split is no stationary state. (Measured: erf
+// endpoint T = 4, P = D = 2, lam = 0.6, 2000 samples: seeds 1, 2 and 4 end with replicates at
+// q ~ +0.2 and ~ -0.1 and averages 0.16, 0.07, 0.03, seed 3 with all eight at 0.23 +- 0.01.)
+bool replicates_in_both_basins(const std::vector<double>& q, const std::vector<double>& dq) {
+  double mean = 0.0, var = 0.0;
+  for (double x : dq) mean += x / double(dq.size());
+  for (double x : dq) var += (x - mean) * (x - mean) / (double(dq.size()) - 1.0);
+  const double threshold = 2.0 * std::sqrt(var / 2.0);
+  bool above = false, below = false;
+  for (double x : q) {
+    above = above || x > threshold;
+    below = below || x < -threshold;
+  }
+  return above && below;
+}
+
 }  // namespace
 
 BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& options,
@@ -316,6 +335,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
   b.C_stderr = unpack(se.segment(0, n), entries, M);
   b.H_stderr = unpack(se.segment(n, n), entries, M);
   b.q = s.order_parameter(b.H);
+  bool split = false;
   {
     std::vector<double> q, dq;
     for (const auto& x : last.replicate_means) q.push_back(q_of(x));
@@ -323,6 +343,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
     b.q_stderr = spread(q, b.q);
     b.q_drift = q_of(last.drift);
     b.q_drift_stderr = spread(dq, b.q_drift);
+    split = broken_seed && s.has_sign_symmetry() && replicates_in_both_basins(q, dq);
   }
   b.kernel_drift_ratio = drift_ratio(last.drift.head(2 * n), last.drift_stderr.head(2 * n));
   // Fixed-point residual: map output against state, both window averages.
@@ -351,7 +372,11 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
   // Chains that do not reproduce the integration-by-parts identity at a fixed tilt are not mixed:
   // then no moment above can be trusted.
   const bool mixed = b.g_mismatch_ratio <= options.drift_sigmas + 1.0;
-  b.status = settled && mixed ? Status::done : Status::not_converged;
+  b.status = settled && mixed && !split ? Status::done : Status::not_converged;
+  if (split)
+    msg << "; the replicates settled in both W -> -W basins (q > 0 and q < 0): their average is "
+           "not "
+           "a stationary state";
   if (!settled)
     msg << "; not settled within theory.max_iterations (drift above " << options.drift_sigmas
         << " x the MC error)";

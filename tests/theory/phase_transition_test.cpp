@@ -1,10 +1,12 @@
-// The symmetry-breaking transition of the linear RNN (docs/theory.md 3.2, checks 5.3-5.5): RNN = DNN
-// below lambda_c, only the RNN breaks above, the broken branch has lower F, q ~ (lam -
-// lam_c)^{1/2}, and the Landau curve is a single well below and a double well above.
+// The symmetry-breaking transition of the linear RNN (docs/theory.md 3.2, checks 5.3-5.5): RNN =
+// DNN below lambda_c (below coexistence for a first-order transition), only the RNN breaks above,
+// the broken branch has lower F, q ~ (lam - lam_c)^{1/2} at T = 3 and 4, and the Landau curve is a
+// single well below and a double well above.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
+#include <tuple>
 
 #include "reference.hpp"
 #include "theory/critical_point.hpp"
@@ -16,10 +18,10 @@ namespace kernelsweep {
 namespace {
 
 // The paper's endpoint task: T=4, P=4, D=4, w=u=v=1, kappa=0.1.
-NetworkSpec paper_network(Architecture a) {
+NetworkSpec paper_network(Architecture a, int T = 4) {
   NetworkSpec n;
   n.architecture = a;
-  n.T = 4;
+  n.T = T;
   return n;
 }
 TaskSpec paper_task(double lam) {
@@ -29,12 +31,12 @@ TaskSpec paper_task(double lam) {
 }
 
 TheorySummary solve(Architecture a, double lam, BranchChoice branch = BranchChoice::automatic,
-                    bool landau = false) {
+                    bool landau = false, int T = 4) {
   TheoryOptions options;
   options.branch = branch;
   options.landau = landau;
   TheorySummary summary;
-  solve_saddle_point(options, TheoryProblem{paper_network(a), make_dataset(paper_task(lam), 4)},
+  solve_saddle_point(options, TheoryProblem{paper_network(a, T), make_dataset(paper_task(lam), T)},
                      &summary);
   return summary;
 }
@@ -52,11 +54,11 @@ int count_of(const TheorySummary& s, StateKind kind) {
   return n;
 }
 
-double critical_signal() {
+double critical_signal(int T = 4) {
   CriticalPointOptions options;
   options.tolerance = 1e-13;
   const CriticalPointResult r = find_critical_signal(
-      TheoryOptions{}, paper_network(Architecture::rnn), paper_task(1.0), options);
+      TheoryOptions{}, paper_network(Architecture::rnn, T), paper_task(1.0), options);
   EXPECT_TRUE(r.found) << r.message;
   return r.lambda_c;
 }
@@ -81,6 +83,38 @@ TEST(PhaseTransition, RnnEqualsDnnBelowCritical) {
   // The DNN kernel has no cross-layer blocks at all.
   EXPECT_EQ((dnn.solution().C - b).norm(), 0.0);
   EXPECT_NEAR(rnn.solution().f(15), dnn.solution().f(15), 1e-9);
+}
+
+// First order (T = 6: lambda_fold 0.4827, lambda_coexistence 0.4865, lambda_c 0.50108; T = 8:
+// 0.3434, 0.3515, 0.389183 — docs/theory.md 3.2 and transition_test.cpp): below coexistence the
+// RNN's answer is still the symmetric state with the DNN's equal-time kernels, both below the fold
+// and in the metastable window, where a stable broken state exists but has higher F (reference F).
+TEST(PhaseTransition, RnnEqualsDnnBelowFirstOrderCoexistence) {
+  for (const auto& [T, lam, metastable] :
+       {std::tuple{6, 0.45, false}, std::tuple{6, 0.4846, true}, std::tuple{8, 0.347, true}}) {
+    SCOPED_TRACE("T=" + std::to_string(T) + " lam=" + std::to_string(lam));
+    const TheorySummary rnn = solve(Architecture::rnn, lam, BranchChoice::automatic, false, T);
+    const TheorySummary dnn = solve(Architecture::dnn, lam, BranchChoice::automatic, false, T);
+    ASSERT_EQ(rnn.status, Status::done) << rnn.message;
+    ASSERT_EQ(dnn.status, Status::done) << dnn.message;
+    EXPECT_EQ(rnn.solution().kind, StateKind::symmetric);
+    EXPECT_EQ(rnn.solution().q, 0.0);
+    const Eigen::MatrixXd a = equal_time_blocks(rnn.solution().C, T, 4);
+    const Eigen::MatrixXd b = equal_time_blocks(dnn.solution().C, T, 4);
+    EXPECT_LT((a - b).norm(), 1e-9 * b.norm());
+    EXPECT_NEAR(rnn.solution().f(T * 4 - 1), dnn.solution().f(T * 4 - 1), 1e-9);
+    const StationaryState* broken = state_of(rnn, StateKind::broken);
+    if (metastable) {
+      ASSERT_NE(broken, nullptr) << "the metastable broken state is found";
+      EXPECT_TRUE(broken->stable);
+      const Dataset d = make_dataset(paper_task(lam), T);
+      const NetworkSpec n = paper_network(Architecture::rnn, T);
+      EXPECT_GT(reference::free_energy_kl(n, d, broken->C),
+                reference::free_energy_kl(n, d, rnn.solution().C));
+    } else {
+      EXPECT_EQ(broken, nullptr) << "below the fold there is no broken state";
+    }
+  }
 }
 
 TEST(PhaseTransition, OnlyTheRnnBreaksAboveCritical) {
@@ -125,37 +159,54 @@ TEST(PhaseTransition, StabilityChangesAtCriticalSignal) {
   EXPECT_GT(std::abs(above.solution().q), 0.0);
 }
 
-// docs/theory.md 5.5 / issue: exponent of q in (lam - lam_c) is 0.5 +- 0.03, and the broken branch
-// vanishes where the symmetric branch loses stability (q^2 -> 0 at lam_c).
-TEST(PhaseTransition, SquareRootOnset) {
-  const double lambda_c = critical_signal();
+// Least-squares line v = slope u + intercept.
+std::pair<double, double> fit_line(const std::vector<double>& u, const std::vector<double>& v) {
+  const double n = double(u.size());
+  double su = 0, sv = 0, suu = 0, suv = 0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    su += u[i];
+    sv += v[i];
+    suu += u[i] * u[i];
+    suv += u[i] * v[i];
+  }
+  const double slope = (n * suv - su * sv) / (n * suu - su * su);
+  return {slope, (sv - slope * su) / n};
+}
+
+// docs/theory.md 5.5 / issue 9: at T = 3 and T = 4 (second order) the exponent of q in
+// (lam - lam_c) is 0.5 +- 0.03, and the broken branch vanishes where the symmetric branch loses
+// stability (q^2 -> 0 at lam_c). The broken states are checked against the reference equations.
+void expect_square_root_onset(int T) {
+  SCOPED_TRACE("T=" + std::to_string(T));
+  const double lambda_c = critical_signal(T);
+  const NetworkSpec n = paper_network(Architecture::rnn, T);
   std::vector<double> x, y, q2, lam;
   for (double delta : {2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3}) {
     const double l = lambda_c * (1.0 + delta);
-    const TheorySummary s = solve(Architecture::rnn, l, BranchChoice::broken);
+    const TheorySummary s = solve(Architecture::rnn, l, BranchChoice::broken, false, T);
     ASSERT_EQ(s.status, Status::done) << s.message;
+    ASSERT_NE(s.solution().q, 0.0);
+    EXPECT_LT(
+        reference::linear_fixed_point_defect(n, make_dataset(paper_task(l), T), s.solution().C),
+        1e-10);
     x.push_back(std::log(l - lambda_c));
     y.push_back(std::log(std::abs(s.solution().q)));
     q2.push_back(s.solution().q * s.solution().q);
     lam.push_back(l);
   }
-  const auto fit = [](const std::vector<double>& u, const std::vector<double>& v) {
-    const double n = double(u.size());
-    double su = 0, sv = 0, suu = 0, suv = 0;
-    for (std::size_t i = 0; i < u.size(); ++i) {
-      su += u[i];
-      sv += v[i];
-      suu += u[i] * u[i];
-      suv += u[i] * v[i];
-    }
-    const double slope = (n * suv - su * sv) / (n * suu - su * su);
-    return std::pair{slope, (sv - slope * su) / n};
-  };
-  const auto [exponent, unused] = fit(x, y);
-  std::printf("lambda_c = %.12f, fitted exponent = %.5f\n", lambda_c, exponent);
+  const auto [exponent, unused] = fit_line(x, y);
+  std::printf("T = %d: lambda_c = %.12f, fitted exponent = %.5f\n", T, lambda_c, exponent);
   EXPECT_NEAR(exponent, 0.5, 0.03);
-  const auto [slope, intercept] = fit(lam, q2);  // q^2 = slope (lam - lam0)
+  const auto [slope, intercept] = fit_line(lam, q2);  // q^2 = slope (lam - lam0)
+  EXPECT_GT(slope, 0.0);
   EXPECT_NEAR(-intercept / slope, lambda_c, 2e-3 * lambda_c);
+}
+
+TEST(PhaseTransition, SquareRootOnsetAtT4) {
+  expect_square_root_onset(4);
+}
+TEST(PhaseTransition, SquareRootOnsetAtT3) {
+  expect_square_root_onset(3);
 }
 
 TEST(PhaseTransition, LandauCurveSingleWellBelowDoubleWellAbove) {

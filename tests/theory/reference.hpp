@@ -1,6 +1,6 @@
 #pragma once
-// Independent reference computations for the theory tests, written from docs/theory.md with plain loops
-// (no code shared with src/theory), so the tests compare against the specification, not the
+// Independent reference computations for the theory tests, written from docs/theory.md with plain
+// loops (no code shared with src/theory), so the tests compare against the specification, not the
 // implementation.
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -158,6 +158,78 @@ Eigen::MatrixXd free_energy_hessian_fd(const NetworkSpec& n, const Dataset& d,
     H.col(l) = (packed_gradient(C + h * U) - packed_gradient(C - h * U)) / (2 * h);
   }
   return 0.5 * (H + H.transpose());
+}
+
+// q(C) = (1/P) sum_p C^{(T-1,p),(T-2,p)} (docs/theory.md 3.2).
+inline double order_parameter(const Dataset& d, const Eigen::MatrixXd& C) {
+  double q = 0.0;
+  for (int p = 0; p < d.P; ++p) q += C((d.T - 1) * d.P + p, (d.T - 2) * d.P + p);
+  return q / d.P;
+}
+
+struct ConstrainedMinimum {
+  bool converged = false;
+  Eigen::MatrixXd C;
+  double free_energy = 0.0;
+  double multiplier = 0.0;  // dF/dq along the constrained minima (the Landau curve's slope)
+  int iterations = 0;
+};
+
+// The Landau curve at q0 from its definition (docs/theory.md 3.2): min of free_energy_kl over C
+// with q(C) = q0, by Newton on the KKT system with the finite-difference Hessian above (every entry
+// of C; q is linear in C, so the constraint is a hyperplane). C0 must satisfy the constraint; steps
+// are halved until F is defined (C, K positive definite). Converged when the packed gradient of
+// F + multiplier q is below `tolerance` (max norm).
+inline ConstrainedMinimum constrained_free_energy(const NetworkSpec& n, const Dataset& d,
+                                                  const Eigen::MatrixXd& C0, double tolerance,
+                                                  int max_iterations = 30) {
+  std::vector<std::pair<int, int>> e;
+  for (int i = 0; i < d.M(); ++i)
+    for (int j = i; j < d.M(); ++j) e.emplace_back(i, j);
+  const int m = static_cast<int>(e.size());
+  Eigen::VectorXd a = Eigen::VectorXd::Zero(m);  // dq/dx
+  for (int k = 0; k < m; ++k)
+    if (e[k].first / d.P == d.T - 2 && e[k].second / d.P == d.T - 1 &&
+        e[k].first % d.P == e[k].second % d.P)
+      a(k) = 1.0 / d.P;
+  const auto packed_gradient = [&](const Eigen::MatrixXd& X) {
+    const Eigen::MatrixXd g = free_energy_gradient(n, d, X);
+    Eigen::VectorXd out(m);
+    for (int k = 0; k < m; ++k)
+      out(k) = (e[k].first == e[k].second ? 1.0 : 2.0) * g(e[k].first, e[k].second);
+    return out;
+  };
+  const auto defined = [&](const Eigen::MatrixXd& X) {
+    return Eigen::LLT<Eigen::MatrixXd>(X).info() == Eigen::Success &&
+           Eigen::LLT<Eigen::MatrixXd>(prior_covariance(n, d, X)).info() == Eigen::Success;
+  };
+  ConstrainedMinimum out;
+  out.C = C0;
+  for (; out.iterations < max_iterations; ++out.iterations) {
+    const Eigen::VectorXd g = packed_gradient(out.C);
+    const double mu = a.dot(g) / a.squaredNorm();  // least-squares multiplier at this C
+    if ((g - mu * a).lpNorm<Eigen::Infinity>() < tolerance) {
+      out.converged = true;
+      out.multiplier = mu;
+      break;
+    }
+    const Eigen::MatrixXd H = free_energy_hessian_fd(
+        n, d, out.C, [](int, int) { return true; }, 1e-5);
+    Eigen::MatrixXd kkt = Eigen::MatrixXd::Zero(m + 1, m + 1);
+    kkt.topLeftCorner(m, m) = H;
+    kkt.block(0, m, m, 1) = a;
+    kkt.block(m, 0, 1, m) = a.transpose();
+    Eigen::VectorXd rhs = Eigen::VectorXd::Zero(m + 1);
+    rhs.head(m) = -g;
+    const Eigen::VectorXd step = kkt.fullPivLu().solve(rhs);
+    Eigen::MatrixXd dC = Eigen::MatrixXd::Zero(d.M(), d.M());
+    for (int k = 0; k < m; ++k) dC(e[k].first, e[k].second) = dC(e[k].second, e[k].first) = step(k);
+    double t = 1.0;
+    while (t > 1e-6 && !defined(out.C + t * dC)) t *= 0.5;
+    out.C += t * dC;
+  }
+  out.free_energy = free_energy_kl(n, d, out.C);
+  return out;
 }
 
 // NNGP prior kernel by the recursion C = K(C), block row by block row.
