@@ -43,6 +43,9 @@ void solve_erf_point(const KernelStructure& s, const TheoryOptions& options,
   summary->branches.push_back(symmetric);
 
   std::string no_broken_reason;
+  // The broken-seeded run is the only test of the symmetric state's odd sector (the symmetric run
+  // projects it out): if it did not settle, neither answer is verified.
+  std::string unsettled;
   if (options.branch != BranchChoice::symmetric) {
     if (problem.network.architecture == Architecture::dnn) {
       no_broken_reason = "the DNN has no temporal coherence (q = 0 identically)";
@@ -50,6 +53,7 @@ void solve_erf_point(const KernelStructure& s, const TheoryOptions& options,
       no_broken_reason = "the task has no W -> -W symmetry";
     } else {
       BranchSolution broken = solve_erf_branch(s, options, true);
+      if (broken.status == Status::not_converged) unsettled = broken.message;
       if (broken.status != Status::failed && std::abs(broken.q) > 4.0 * broken.q_stderr) {
         broken.kind = StateKind::broken;
         summary->branches.push_back(broken);
@@ -86,6 +90,10 @@ void solve_erf_point(const KernelStructure& s, const TheoryOptions& options,
   if (!chosen.message.empty()) msg << ": " << chosen.message;
   if (!no_broken_reason.empty() && options.branch != BranchChoice::symmetric)
     msg << "; no broken branch: " << no_broken_reason;
+  if (!unsettled.empty() && options.branch == BranchChoice::automatic) {
+    summary->status = worse(summary->status, Status::not_converged);
+    msg << "; unverified: the broken-seeded iteration did not settle (" << unsettled << ")";
+  }
   summary->message = msg.str();
 }
 

@@ -5,6 +5,7 @@
 
 #include "theory/branch_solvers.hpp"
 #include "theory/kernel_structure.hpp"
+#include "theory/saddle_point.hpp"
 
 namespace kernelsweep {
 namespace {
@@ -29,6 +30,13 @@ TEST(ErfBasins, ReplicatesInBothBasinsAreNotConverged) {
   const BranchSolution b = solve_erf_branch(s, options, true);
   EXPECT_EQ(b.status, Status::not_converged) << b.message;
   EXPECT_NE(b.message.find("both W -> -W basins"), std::string::npos) << b.message;
+
+  // The point's answer rests on that run (it alone tests the symmetric state's odd sector): the
+  // selected state, whichever it is, is unverified.
+  TheorySummary summary;
+  solve_saddle_point(options, TheoryProblem{n, make_dataset(task, n.T)}, &summary);
+  EXPECT_EQ(summary.status, Status::not_converged) << summary.message;
+  EXPECT_NE(summary.message.find("unverified"), std::string::npos) << summary.message;
 }
 
 }  // namespace
