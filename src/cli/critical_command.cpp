@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
-#include "cli/json_output.hpp"
 #include "sweep/point_config.hpp"
 #include "theory/critical_point.hpp"
 
@@ -25,7 +24,9 @@ nlohmann::json transition_json(const CriticalPointResult& r) {
   j["lambda_c"] = r.found ? nlohmann::json(r.lambda_c) : nlohmann::json();
   j["lambda_coexistence"] = number_or_null(r.lambda_coexistence);
   j["lambda_fold"] = number_or_null(r.lambda_fold);
-  j["order"] = to_string(r.order);
+  // not_converged: the analysis ran out of theory.time_limit; the order is then unknown.
+  j["status"] = to_string(r.status);
+  j["order"] = r.status == Status::done ? nlohmann::json(to_string(r.order)) : nlohmann::json();
   j["residual"] = r.residual;
   j["lambda_resolution"] = r.lambda_resolution;
   if (r.found) {

@@ -42,8 +42,7 @@ class SweepGrid {
 
 // Refuses empty or absurd grids; `confirmed` (--yes) lifts the size limit.
 inline constexpr std::uint64_t kMaxPointsWithoutConfirmation = 10'000'000;
-// Even with --yes: a status byte and a todo index per point must fit in memory (~9 GB here).
-inline constexpr std::uint64_t kMaxPoints = 1'000'000'000;
+// Even with --yes: kMaxPoints (sweep_spec.hpp).
 void check_grid_size(const SweepGrid& grid, bool confirmed);
 
 }  // namespace kernelsweep

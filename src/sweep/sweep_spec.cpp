@@ -2,6 +2,7 @@
 
 #include "sweep/result_fields.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -37,8 +38,8 @@ double number(const YAML::Node& node, const std::string& key) {
                     (node && node.IsScalar() ? node.Scalar() : std::string("nothing")));
 }
 
-std::vector<YAML::Node> spaced_values(const YAML::Node& spec, const std::string& key, bool logarithmic,
-                                     bool integer_valued) {
+std::vector<YAML::Node> spaced_values(const YAML::Node& spec, const std::string& key,
+                                      bool logarithmic, bool integer_valued) {
   if (!spec.IsMap()) throw ConfigError(key + " must be a map {start, stop, num}");
   for (const auto& entry : spec) {
     const std::string k = entry.first.Scalar();
@@ -49,7 +50,8 @@ std::vector<YAML::Node> spaced_values(const YAML::Node& spec, const std::string&
   const double stop = number(spec["stop"], key + ".stop");
   const double num_real = number(spec["num"], key + ".num");
   if (num_real < 1 || num_real != std::floor(num_real) || num_real > double(kMaxAxisValues))
-    throw ConfigError(key + ".num must be an integer in [1, 10000000], got " + spec["num"].Scalar());
+    throw ConfigError(key + ".num must be an integer in [1, 10000000], got " +
+                      spec["num"].Scalar());
   if (logarithmic && (start <= 0 || stop <= 0))
     throw ConfigError(key + ": start and stop must be > 0 for a logspace");
   const auto num = static_cast<std::size_t>(num_real);
@@ -61,7 +63,8 @@ std::vector<YAML::Node> spaced_values(const YAML::Node& spec, const std::string&
   const double step = num > 1 ? (hi - lo) / double(num - 1) : 0.0;
   std::vector<YAML::Node> values;
   for (std::size_t i = 0; i < num; ++i) {
-    volatile double scaled = double(i) * step;  // two roundings, as numpy: never a fused multiply-add
+    volatile double scaled =
+        double(i) * step;  // two roundings, as numpy: never a fused multiply-add
     double x = i + 1 == num && num > 1 ? hi : scaled + lo;
     if (logarithmic) x = std::pow(10.0, x);
     if (i == 0) x = start;
@@ -105,8 +108,8 @@ constexpr std::size_t kMaxNameLength = 64;
 void check_name(const std::string& name, const std::string& key) {
   if (name.empty()) throw ConfigError(key + " must be a non-empty name");
   if (name.size() > kMaxNameLength)
-    throw ConfigError(key + " must be at most " + std::to_string(kMaxNameLength) + " characters, got " +
-                      std::to_string(name.size()));
+    throw ConfigError(key + " must be at most " + std::to_string(kMaxNameLength) +
+                      " characters, got " + std::to_string(name.size()));
   for (const char c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
       throw ConfigError(key + " must contain only letters, digits and _, got '" + name + "'");
@@ -125,15 +128,42 @@ std::string fnv1a_hex(const std::string& text) {
   return buffer;
 }
 
+namespace {
+
+// A grid no results file can hold is refused before its values are validated one by one (which
+// for 10^5-value axes takes a minute); check_grid_size gives the same refusal for built grids.
+void refuse_absurd_size(const SweepSpec& spec) {
+  double points = 1.0;
+  for (const auto& axis : spec.axes) {
+    const bool zipped_later = std::any_of(spec.zip.begin(), spec.zip.end(), [&](const auto& group) {
+      return std::find(group.begin(), group.end(), axis.key) != group.begin() &&
+             std::find(group.begin(), group.end(), axis.key) != group.end();
+    });
+    if (!zipped_later) points *= static_cast<double>(axis.values.size());
+  }
+  if (points > static_cast<double>(kMaxPoints)) {
+    char count[64];
+    std::snprintf(count, sizeof count, "%.3g", points);
+    throw ConfigError(spec.name + ": the grid has " + count +
+                      " points, more than one results file holds (" + std::to_string(kMaxPoints) +
+                      "); split the sweep");
+  }
+}
+
+}  // namespace
+
 SweepSpec parse_sweep_spec(const YAML::Node& root, const std::string& source) {
   try {
-    if (!root || !root.IsMap()) throw ConfigError("a sweep spec must be a map with keys name, seed, base, axes, zip");
+    if (!root || !root.IsMap())
+      throw ConfigError("a sweep spec must be a map with keys name, seed, base, axes, zip");
     const std::set<std::string> allowed = {"axes", "base", "name", "seed", "zip"};
     for (const auto& entry : root)
       if (!allowed.count(entry.first.Scalar()))
-        throw ConfigError("unknown key " + entry.first.Scalar() + " (allowed: axes, base, name, seed, zip)");
+        throw ConfigError("unknown key " + entry.first.Scalar() +
+                          " (allowed: axes, base, name, seed, zip)");
     SweepSpec spec;
-    if (!root["name"] || !root["name"].IsScalar()) throw ConfigError("name must be given (a short identifier)");
+    if (!root["name"] || !root["name"].IsScalar())
+      throw ConfigError("name must be given (a short identifier)");
     spec.name = root["name"].Scalar();
     check_name(spec.name, "name");
     if (root["seed"]) {
@@ -151,7 +181,8 @@ SweepSpec parse_sweep_spec(const YAML::Node& root, const std::string& source) {
     for (const char* seeded : {"theory", "sgld"})
       if (spec.base[seeded] && spec.base[seeded].IsMap() && spec.base[seeded]["seed"])
         throw ConfigError(std::string("base.") + seeded +
-                          ".seed is set by the sweep's seed (every stream is keyed by seed, point, replica); remove it");
+                          ".seed is set by the sweep's seed (every stream is keyed by seed, point, "
+                          "replica); remove it");
     try {
       parse_point_config(spec.base);
     } catch (const ConfigError& e) {
@@ -165,50 +196,50 @@ SweepSpec parse_sweep_spec(const YAML::Node& root, const std::string& source) {
     for (std::size_t i = 0; i < axes.size(); ++i) {
       const std::string where = "axes[" + std::to_string(i) + "]";
       const YAML::Node a = axes[i];
-      if (!a.IsMap()) throw ConfigError(where + " must be a map {key, values | linspace | logspace}");
+      if (!a.IsMap())
+        throw ConfigError(where + " must be a map {key, values | linspace | logspace}");
       int sources = 0;
       for (const auto& entry : a) {
         const std::string k = entry.first.Scalar();
         if (k != "key" && k != "name" && k != "values" && k != "linspace" && k != "logspace")
-          throw ConfigError("unknown key " + where + "." + k + " (allowed: key, linspace, logspace, name, values)");
+          throw ConfigError("unknown key " + where + "." + k +
+                            " (allowed: key, linspace, logspace, name, values)");
         sources += (k == "values" || k == "linspace" || k == "logspace");
       }
-      if (!a["key"] || !a["key"].IsScalar()) throw ConfigError(where + ".key must name a config key, e.g. task.lam");
+      if (!a["key"] || !a["key"].IsScalar())
+        throw ConfigError(where + ".key must name a config key, e.g. task.lam");
       SweepAxis axis;
       axis.key = a["key"].Scalar();
       const std::string label = where + " (" + axis.key + ")";
-      if (sources != 1) throw ConfigError(label + " needs exactly one of values, linspace, logspace");
+      if (sources != 1)
+        throw ConfigError(label + " needs exactly one of values, linspace, logspace");
       if (axis.key.find("seed") != std::string::npos && axis.key != "task.seed")
-        throw ConfigError(label + ": theory/sgld seeds come from the sweep's seed and cannot be an axis");
+        throw ConfigError(label +
+                          ": theory/sgld seeds come from the sweep's seed and cannot be an axis");
       if (!keys.insert(axis.key).second) throw ConfigError(label + ": axis key appears twice");
       axis.name = a["name"] ? a["name"].Scalar() : default_axis_name(axis.key);
       check_name(axis.name, where + ".name");
       if (is_reserved_result_name(axis.name))
         throw ConfigError(label + ": dimension name '" + axis.name +
-                          "' is a variable or group of the results file; set " + where + ".name to another name");
+                          "' is a variable or group of the results file; set " + where +
+                          ".name to another name");
       if (!names.insert(axis.name).second)
-        throw ConfigError(label + ": dimension name '" + axis.name + "' is used twice; set " + where + ".name");
+        throw ConfigError(label + ": dimension name '" + axis.name + "' is used twice; set " +
+                          where + ".name");
       if (a["values"]) {
         const YAML::Node v = a["values"];
-        if (!v.IsSequence() || v.size() == 0) throw ConfigError(label + ".values must be a non-empty list");
+        if (!v.IsSequence() || v.size() == 0)
+          throw ConfigError(label + ".values must be a non-empty list");
         for (const auto& item : v) {
           if (!item.IsScalar()) throw ConfigError(label + ".values must hold scalars");
           axis.values.push_back(YAML::Clone(item));
         }
       } else if (a["linspace"]) {
-        axis.values = spaced_values(a["linspace"], label + ".linspace", false, is_integer_key(axis.key));
+        axis.values =
+            spaced_values(a["linspace"], label + ".linspace", false, is_integer_key(axis.key));
       } else {
-        axis.values = spaced_values(a["logspace"], label + ".logspace", true, is_integer_key(axis.key));
-      }
-      // Every value must be a valid setting of the key on the base config (names the key if not).
-      for (const auto& value : axis.values) {
-        YAML::Node trial = YAML::Clone(spec.base);
-        apply_override(trial, axis.key + "=" + value.Scalar());
-        try {
-          parse_point_config(trial);
-        } catch (const ConfigError& e) {
-          throw ConfigError(label + " = " + value.Scalar() + ": " + e.what());
-        }
+        axis.values =
+            spaced_values(a["logspace"], label + ".logspace", true, is_integer_key(axis.key));
       }
       spec.axes.push_back(std::move(axis));
     }
@@ -227,15 +258,34 @@ SweepSpec parse_sweep_spec(const YAML::Node& root, const std::string& source) {
           const std::string key = item.Scalar();
           const auto axis = std::find_if(spec.axes.begin(), spec.axes.end(),
                                          [&](const SweepAxis& a) { return a.key == key; });
-          if (axis == spec.axes.end()) throw ConfigError(where + ": " + key + " is not an axis key");
-          if (!zipped.insert(key).second) throw ConfigError(where + ": " + key + " is in more than one zip group");
+          if (axis == spec.axes.end())
+            throw ConfigError(where + ": " + key + " is not an axis key");
+          if (!zipped.insert(key).second)
+            throw ConfigError(where + ": " + key + " is in more than one zip group");
           if (length != 0 && axis->values.size() != length)
             throw ConfigError(where + ": zipped axes must have equal lengths, " + key + " has " +
-                              std::to_string(axis->values.size()) + " values, expected " + std::to_string(length));
+                              std::to_string(axis->values.size()) + " values, expected " +
+                              std::to_string(length));
           length = axis->values.size();
           group.push_back(key);
         }
         spec.zip.push_back(group);
+      }
+    }
+
+    refuse_absurd_size(spec);
+    // Every value must be a valid setting of the key on the base config (names the key if not).
+    for (std::size_t i = 0; i < spec.axes.size(); ++i) {
+      const SweepAxis& axis = spec.axes[i];
+      for (const auto& value : axis.values) {
+        YAML::Node trial = YAML::Clone(spec.base);
+        apply_override(trial, axis.key + "=" + value.Scalar());
+        try {
+          parse_point_config(trial);
+        } catch (const ConfigError& e) {
+          throw ConfigError("axes[" + std::to_string(i) + "] (" + axis.key +
+                            ") = " + value.Scalar() + ": " + e.what());
+        }
       }
     }
 
@@ -287,13 +337,14 @@ SweepSpec load_sweep_spec(const std::string& path, const std::vector<std::string
     const std::string key = o.substr(0, o.find('='));
     for (const auto& axis : spec.axes)
       if (key == "base." + axis.key || ("base." + axis.key).rfind(key + ".", 0) == 0)
-        throw ConfigError(path + ": --set " + key + " is overridden by the sweep axis '" + axis.name + "' (" +
-                          axis.key + "); change the axis instead");
+        throw ConfigError(path + ": --set " + key + " is overridden by the sweep axis '" +
+                          axis.name + "' (" + axis.key + "); change the axis instead");
   }
   return spec;
 }
 
-SweepSpec sweep_spec_from_normalized(const std::string& normalized_yaml, const std::string& source) {
+SweepSpec sweep_spec_from_normalized(const std::string& normalized_yaml,
+                                     const std::string& source) {
   YAML::Node root;
   try {
     root = YAML::Load(normalized_yaml);

@@ -14,6 +14,10 @@
 
 namespace kernelsweep {
 
+// The most points one results file holds, even with --yes (a status byte and a todo index per
+// point must fit in memory, ~9 GB here).
+inline constexpr std::uint64_t kMaxPoints = 1'000'000'000;
+
 struct SweepAxis {
   std::string key;   // a point-config key path, e.g. task.lam
   std::string name;  // dimension / coordinate name in the results file, e.g. lam

@@ -21,7 +21,8 @@ namespace {
 // SGLD points that take a few seconds in all: long enough to act while the run is live.
 const char* kSlowSweep =
     "name: slow\nseed: 3\n"
-    "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, sgld: {enabled: true, max_rhat: 100, min_ess: 0, replicas: 2, steps: "
+    "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, sgld: {enabled: true, max_rhat: 100, "
+    "min_ess: 0, replicas: 2, steps: "
     "20000, burn_in: 100}}\n"
     "axes: [{key: task.lam, linspace: {start: 0.2, stop: 2.0, num: 8}}]\n";
 
@@ -155,24 +156,36 @@ TEST(ReliabilityCli, BadOptionValuesAndDirectoriesAreOneLineErrors) {
        {"task.lam", "model.w", "model.u", "model.v", "model.kappa", "theory.tolerance", "sgld.eta"})
     huge += std::string("  - {key: ") + key + ", linspace: {start: 0.1, stop: 0.2, num: 100000}}\n";
   write_text(dir / "huge.yaml", huge);
-  EXPECT_EQ(shell(dir, binary() + " run huge.yaml --out h.h5"), 2);
-  EXPECT_NE(read_text(dir / "out.log").find("the grid has 1e+35 points (> 10^7); pass --yes"),
+  // More than a file holds: refused with or without --yes, before its 7 x 10^5 values are checked.
+  for (const std::string yes : {"", " --yes"}) {
+    EXPECT_EQ(shell(dir, binary() + " run huge.yaml --out h.h5" + yes), 2);
+    EXPECT_NE(read_text(dir / "out.log")
+                  .find("the grid has 1e+35 points, more than one results file holds"),
+              std::string::npos)
+        << read_text(dir / "out.log");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "h.h5"));
+  // 10^8 points: a results file holds them, but only with --yes.
+  write_text(
+      dir / "big.yaml",
+      "name: big\naxes:\n  - {key: task.lam, linspace: {start: 0.1, stop: 0.2, num: 10000}}\n"
+      "  - {key: model.w, linspace: {start: 0.1, stop: 0.2, num: 10000}}\n");
+  EXPECT_EQ(shell(dir, binary() + " run big.yaml --out b.h5"), 2);
+  EXPECT_NE(read_text(dir / "out.log").find("the grid has 100000000 points (> 10^7); pass --yes"),
             std::string::npos)
       << read_text(dir / "out.log");
-  EXPECT_EQ(shell(dir, binary() + " run huge.yaml --out h.h5 --yes"), 2);
-  EXPECT_NE(read_text(dir / "out.log").find("more than one results file holds"), std::string::npos)
-      << read_text(dir / "out.log");
-  EXPECT_FALSE(std::filesystem::exists(dir / "h.h5"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "b.h5"));
 }
 
 TEST(ReliabilityCli, PointOverItsTimeLimitFailsAndTheSweepGoesOn) {
   const auto dir = scratch_dir("timeout");
   // One point needs ~100x the steps of the others; the limit sits between the two.
-  write_text(dir / "s.yaml",
-             "name: limits\nseed: 2\n"
-             "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, theory: {enabled: false},"
-             " sgld: {enabled: true, max_rhat: 100, min_ess: 0, replicas: 2, steps: 400, burn_in: 10}}\n"
-             "axes: [{key: sgld.steps, values: [400, 100000, 400]}]\n");
+  write_text(
+      dir / "s.yaml",
+      "name: limits\nseed: 2\n"
+      "base: {model: {T: 4, N: 16}, task: {P: 4, D: 4}, theory: {enabled: false},"
+      " sgld: {enabled: true, max_rhat: 100, min_ess: 0, replicas: 2, steps: 400, burn_in: 10}}\n"
+      "axes: [{key: sgld.steps, values: [400, 100000, 400]}]\n");
   EXPECT_EQ(shell(dir, binary() + " run s.yaml --out d.h5 --point-timeout 0.2"), 1)
       << read_text(dir / "out.log");
   const auto s = read_snapshot((dir / "d.h5").string(), false);
