@@ -123,6 +123,15 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid,
                        "; every later intact record is kept");
   }
 
+  // A file whose journal names no point holds no results (every point is journaled before the
+  // file is written): it is made anew, whatever state a kill during its creation left it in.
+  if (fs::exists(path) && fs::exists(jpath) && has_header(contents) && contents.skipped.empty() &&
+      latest_journal_points(contents).empty()) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    if (ec) throw ResultsFileError(path + ": cannot replace (no point recorded yet): " + ec.message());
+  }
+
   // Every point the file holds is compared with its journal record before the file is opened
   // for writing (a flipped byte inside a value is invisible to HDF5).
   FileVerification verification;
