@@ -6,6 +6,7 @@
 // Per point: status, selected index, stable count, number of states; per state: kind, status,
 // stable, q, F. compare: the discrete fields must agree exactly, q and F to rtol (default 1e-9)
 // relative to (1 + |value|).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -95,11 +96,25 @@ int record(const std::string& file, bool quick) {
   return 0;
 }
 
-std::vector<std::string> read_lines(const std::string& file) {
+struct PointRecord {
+  std::string header;
+  std::vector<std::string> states;
+};
+
+// Point label -> its record, in file order.
+std::vector<std::pair<std::string, PointRecord>> read_points(const std::string& file) {
   std::ifstream in(file);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
+  std::vector<std::pair<std::string, PointRecord>> points;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream x(line);
+    std::string tag, label;
+    x >> tag >> label;
+    if (tag == "point")
+      points.push_back({label, PointRecord{line, {}}});
+    else if (!points.empty())
+      points.back().second.states.push_back(line);
+  }
+  return points;
 }
 
 bool close(double a, double b, double rtol) {
@@ -107,43 +122,41 @@ bool close(double a, double b, double rtol) {
   return std::abs(a - b) <= rtol * (1.0 + std::max(std::abs(a), std::abs(b)));
 }
 
+// Points are matched by label (points missing from either file are skipped and counted), states
+// in order.
 int compare(const std::string& old_file, const std::string& new_file, double rtol) {
-  const auto a = read_lines(old_file), b = read_lines(new_file);
-  int mismatches = 0;
+  const auto a = read_points(old_file), b = read_points(new_file);
+  int mismatches = 0, compared = 0;
   double worst = 0.0;
-  std::string point;
-  const std::size_t n = std::min(a.size(), b.size());
-  if (a.size() != b.size()) {
-    std::cout << "different line counts: " << a.size() << " vs " << b.size() << "\n";
+  for (const auto& [label, old_point] : a) {
+    const auto it =
+        std::find_if(b.begin(), b.end(), [&](const auto& p) { return p.first == label; });
+    if (it == b.end()) continue;
+    ++compared;
+    const PointRecord& new_point = it->second;
+    bool same =
+        old_point.header == new_point.header && old_point.states.size() == new_point.states.size();
+    for (std::size_t i = 0; same && i < old_point.states.size(); ++i) {
+      std::istringstream x(old_point.states[i]), y(new_point.states[i]);
+      std::string tag, name1, status1, name2, status2;
+      int stable1, stable2;
+      double q1, F1, q2, F2;
+      x >> tag >> name1 >> status1 >> stable1 >> q1 >> F1;
+      y >> tag >> name2 >> status2 >> stable2 >> q2 >> F2;
+      worst = std::max(worst, std::max(std::abs(q1 - q2) / (1.0 + std::abs(q1)),
+                                       std::abs(F1 - F2) / (1.0 + std::abs(F1))));
+      same = name1 == name2 && status1 == status2 && stable1 == stable2 && close(q1, q2, rtol) &&
+             close(F1, F2, rtol);
+    }
+    if (same) continue;
     ++mismatches;
+    std::cout << "differs:\n  " << old_point.header << "\n";
+    for (const auto& line : old_point.states) std::cout << "    " << line << "\n";
+    std::cout << "  " << new_point.header << "\n";
+    for (const auto& line : new_point.states) std::cout << "    " << line << "\n";
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    std::istringstream x(a[i]), y(b[i]);
-    std::string tag;
-    x >> tag;
-    if (tag == "point") {
-      point = a[i];
-      if (a[i] != b[i]) {
-        std::cout << "point differs:\n  " << a[i] << "\n  " << b[i] << "\n";
-        ++mismatches;
-      }
-      continue;
-    }
-    std::string name1, status1, name2, status2, tag2;
-    int stable1, stable2;
-    double q1, F1, q2, F2;
-    x >> name1 >> status1 >> stable1 >> q1 >> F1;
-    y >> tag2 >> name2 >> status2 >> stable2 >> q2 >> F2;
-    const double d = std::max(std::abs(q1 - q2) / (1.0 + std::abs(q1)),
-                              std::abs(F1 - F2) / (1.0 + std::abs(F1)));
-    worst = std::max(worst, d);
-    if (tag2 != "state" || name1 != name2 || status1 != status2 || stable1 != stable2 ||
-        !close(q1, q2, rtol) || !close(F1, F2, rtol)) {
-      std::cout << "state differs in " << point << ":\n  " << a[i] << "\n  " << b[i] << "\n";
-      ++mismatches;
-    }
-  }
-  std::cout << mismatches << " mismatches; largest relative difference of q or F: " << worst
+  std::cout << compared << " points compared, " << mismatches
+            << " differ; largest relative difference of q or F among matching ones: " << worst
             << "\n";
   return mismatches == 0 ? 0 : 1;
 }

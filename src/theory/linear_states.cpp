@@ -74,9 +74,12 @@ double odd_lag_norm(const KernelStructure& s, const Eigen::MatrixXd& C) {
 
 }  // namespace
 
-StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude,
-                           const Eigen::MatrixXd& symmetric_C, double tolerance,
-                           const std::string& origin, Eigen::VectorXd* negative_direction) {
+namespace {
+
+// Everything of a state but its stability (F, q, f, residual, kind); status failed if the
+// equations are not defined at C.
+StationaryState evaluate_state(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude,
+                               const Eigen::MatrixXd& symmetric_C, const std::string& origin) {
   StationaryState b;
   b.origin = origin;
   b.C = C;
@@ -103,22 +106,63 @@ StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, d
   b.f = s.predictions(C, e.readout);
   b.free_energy = linear_free_energy(C, e);
   b.residual = e.fixed_point_residual;
-  const HessianCheck h = free_energy_hessian(s, C, amplitude, negative_direction != nullptr);
-  b.stable = h.stable;
-  b.hessian_minimum = h.minimum;
-  if (negative_direction) *negative_direction = h.direction;
-  const bool converged = b.residual < tolerance;
-  b.status = converged && b.stable ? Status::done : Status::not_converged;
+  b.status = Status::pending;  // until its stability is judged
+  return b;
+}
+
+// Sets stable, hessian_minimum, status and message of an evaluated state from its Hessian check.
+void judge_stability(const HessianCheck& h, double tolerance, StationaryState* b) {
+  b->stable = h.stable;
+  b->hessian_minimum = h.minimum;
+  const bool converged = b->residual < tolerance;
+  b->status = converged && b->stable ? Status::done : Status::not_converged;
   std::ostringstream msg;
-  msg << origin;
-  if (!converged) msg << "; residual " << b.residual << " above tolerance " << tolerance;
-  if (!b.stable) {
+  msg << b->origin;
+  if (!converged) msg << "; residual " << b->residual << " above tolerance " << tolerance;
+  if (!b->stable) {
     msg << "; a saddle of F (Hessian not positive definite";
     if (std::isfinite(h.minimum)) msg << ", smallest eigenvalue " << h.minimum;
     msg << ")";
   }
-  b.message = msg.str();
+  b->message = msg.str();
+}
+
+}  // namespace
+
+StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude,
+                           const Eigen::MatrixXd& symmetric_C, double tolerance,
+                           const std::string& origin, Eigen::VectorXd* negative_direction) {
+  StationaryState b = evaluate_state(s, C, amplitude, symmetric_C, origin);
+  if (b.status == Status::failed) return b;
+  const HessianCheck h = free_energy_hessian(s, C, amplitude, negative_direction != nullptr);
+  if (negative_direction) *negative_direction = h.direction;
+  judge_stability(h, tolerance, &b);
   return b;
+}
+
+StationaryState make_mirror_state(const KernelStructure& s, const StationaryState& state,
+                                  double amplitude, const Eigen::MatrixXd& symmetric_C,
+                                  double tolerance, const std::string& origin) {
+  StationaryState b = evaluate_state(s, mirror_state(s, state.C), amplitude, symmetric_C, origin);
+  if (b.status == Status::failed || state.status == Status::failed) {
+    if (b.status != Status::failed) {
+      b.status = Status::failed;
+      b.message = "the W -> -W image of a state where F is not defined";
+    }
+    return b;
+  }
+  HessianCheck h;
+  h.defined = true;
+  h.stable = state.stable;
+  h.minimum = state.hessian_minimum;
+  judge_stability(h, tolerance, &b);
+  return b;
+}
+
+bool contains_state(const std::vector<StationaryState>& states, const Eigen::MatrixXd& C) {
+  for (const auto& existing : states)
+    if (same_state(existing.C, C)) return true;
+  return false;
 }
 
 bool add_distinct(std::vector<StationaryState>* states, StationaryState state) {
@@ -245,8 +289,8 @@ class StateSearch {
     for (std::size_t i = 0; i < n; ++i) {
       if (states_[i].kind != StateKind::broken) continue;
       add_distinct(&states_,
-                   make_state(s_, mirror_state(s_, states_[i].C), amplitude_, C_symmetric_,
-                              options_.tolerance, "W -> -W image of a " + states_[i].origin));
+                   make_mirror_state(s_, states_[i], amplitude_, C_symmetric_, options_.tolerance,
+                                     "W -> -W image of a " + states_[i].origin));
     }
   }
 
