@@ -36,9 +36,7 @@ HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd
   // Packed coordinates count an off-diagonal entry once: grad F = D pack(R), Hess F = D J_R with
   // D = 1/2 on the diagonal entries (R = 2 dF/dC, see minimize_free_energy).
   Eigen::MatrixXd hessian = residual_jacobian(s, C, e, all);
-  for (int k = 0; k < n; ++k)
-    if (all[k].first == all[k].second) hessian.row(k) *= 0.5;
-  hessian = 0.5 * (hessian + hessian.transpose()).eval();
+  to_packed_hessian(&hessian, all);
   const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
   Eigen::LLT<Eigen::MatrixXd> llt(hessian +
                                   kStabilityTolerance * scale * Eigen::MatrixXd::Identity(n, n));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Eigenvalues>
+#include <Eigen/QR>
 #include <algorithm>
 #include <random>
 
@@ -37,6 +38,75 @@ Eigen::MatrixXd congruence_perturbed(const Eigen::MatrixXd& C0, std::mt19937* rn
   S *= size / S.norm();
   const Eigen::MatrixXd L = Eigen::LLT<Eigen::MatrixXd>(C0).matrixL();
   return L * (Eigen::MatrixXd::Identity(M, M) + S) * L.transpose();
+}
+
+// The entry-wise Jacobian equals directional derivatives of R computed with full matrices
+// (residual_derivative), column by column: RNN over all and over even-lag entries, DNN, and a
+// teacher task with several supervised steps (a readout tilt over many entries).
+TEST(LinearShortcuts, ResidualJacobianMatchesDirectionalDerivatives) {
+  std::vector<KernelStructure> cases;
+  cases.push_back(endpoint_structure(4, 1.3));
+  NetworkSpec dnn;
+  dnn.T = 4;
+  dnn.architecture = Architecture::dnn;
+  TaskSpec teacher;
+  teacher.kind = TaskKind::teacher_sequence;
+  teacher.supervised.mode = Supervision::Mode::list;
+  teacher.supervised.times = {0, 2, 3};
+  cases.emplace_back(dnn, make_dataset(teacher, dnn.T));
+  NetworkSpec rnn;
+  rnn.T = 4;
+  cases.emplace_back(rnn, make_dataset(teacher, rnn.T));
+  std::mt19937 rng(7);
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const KernelStructure& s = cases[c];
+    for (bool odd : {true, false}) {
+      SCOPED_TRACE("case " + std::to_string(c) + (odd ? " all entries" : " even lags"));
+      const EntryList entries = entries_where(s, odd);
+      const Eigen::MatrixXd C = congruence_perturbed(s.linear_prior_kernel(), &rng, 0.3);
+      const LinearEvaluation e = evaluate_linear(s, C, 1.0);
+      ASSERT_TRUE(e.defined);
+      const Eigen::MatrixXd J = residual_jacobian(s, C, e, entries);
+      double worst = 0.0;
+      for (std::size_t k = 0; k < entries.size(); ++k) {
+        const Eigen::MatrixXd U = unit_symmetric(entries[k].first, entries[k].second, s.M());
+        const Eigen::VectorXd expected = pack(residual_derivative(s, C, e, U), entries);
+        worst = std::max(worst, (J.col(static_cast<Eigen::Index>(k)) - expected).norm() /
+                                    (1.0 + expected.norm()));
+      }
+      EXPECT_LT(worst, 1e-12);
+    }
+  }
+}
+
+// Random symmetric matrices with lambda_min = -1 (and a cluster near it): whenever the test calls
+// a shift's Cholesky a certain failure, the Cholesky fails; it is certain well below the
+// threshold (so attempts are really saved) and never above lambda = 1.
+TEST(LinearShortcuts, CholeskyFailureTestIsNeverWrong) {
+  std::mt19937 rng(3);
+  std::normal_distribution<double> g;
+  for (int trial = 0; trial < 5; ++trial) {
+    const int n = 120;
+    Eigen::MatrixXd X(n, n);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) X(i, j) = g(rng);
+    const Eigen::MatrixXd Q = Eigen::HouseholderQR<Eigen::MatrixXd>(X).householderQ();
+    Eigen::VectorXd spectrum(n);
+    for (int k = 0; k < n; ++k) spectrum(k) = -1.0 + 0.01 * k * (trial + 1) + 1e-9 * k;
+    const Eigen::MatrixXd H = Q * spectrum.asDiagonal() * Q.transpose();
+    Eigen::VectorXd start;
+    const CholeskyFailureTest fails(H, &start);
+    EXPECT_GE(fails.lambda_min_upper_bound(), -1.0 - 1e-10);
+    int certain = 0;
+    for (double s = 0.0; s < 1.2; s += 0.01) {
+      if (!fails.certain(s)) continue;
+      ++certain;
+      const Eigen::LLT<Eigen::MatrixXd> llt(H + s * Eigen::MatrixXd::Identity(n, n));
+      EXPECT_NE(llt.info(), Eigen::Success) << "s = " << s;
+    }
+    EXPECT_GE(certain, 50) << "the bound is useful (certain for most shifts below 1)";
+    EXPECT_FALSE(fails.certain(1.0 + 1e-6));
+  }
 }
 
 // Hess F at mirror(C) = Pi Hess F(C) Pi, Pi_kk = -1 on odd-lag entries, at random kernels.
