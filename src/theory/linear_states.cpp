@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -24,6 +25,32 @@ std::string to_string(StateKind kind) {
   return "unknown";
 }
 
+namespace {
+
+double odd_lag_norm(const KernelStructure& s, const Eigen::MatrixXd& C);
+
+// The packed Hessian of F over `entries`.
+Eigen::MatrixXd packed_hessian(const KernelStructure& s, const Eigen::MatrixXd& C,
+                               const LinearEvaluation& e, const EntryList& entries) {
+  // Packed coordinates count an off-diagonal entry once: grad F = D pack(R), Hess F = D J_R with
+  // D = 1/2 on the diagonal entries (R = 2 dF/dC, see minimize_free_energy).
+  Eigen::MatrixXd hessian = residual_jacobian(s, C, e, entries);
+  to_packed_hessian(&hessian, entries);
+  return hessian;
+}
+
+// Whether H + kStabilityTolerance * scale * I has a Cholesky factor (scale: max |H_kk| over all
+// entries).
+bool shifted_cholesky_succeeds(const Eigen::MatrixXd& hessian, double scale) {
+  if (hessian.rows() == 0) return true;
+  const Eigen::LLT<Eigen::MatrixXd> llt(
+      hessian +
+      kStabilityTolerance * scale * Eigen::MatrixXd::Identity(hessian.rows(), hessian.cols()));
+  return llt.info() == Eigen::Success;
+}
+
+}  // namespace
+
 HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd& C,
                                  double amplitude, bool want_direction) {
   HessianCheck check;
@@ -32,15 +59,24 @@ HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd
   if (!e.defined || !e.readout.ok) return check;
   check.defined = true;
   const EntryList all = entries_where(s, true);
-  const int n = static_cast<int>(all.size());
-  // Packed coordinates count an off-diagonal entry once: grad F = D pack(R), Hess F = D J_R with
-  // D = 1/2 on the diagonal entries (R = 2 dF/dC, see minimize_free_energy).
-  Eigen::MatrixXd hessian = residual_jacobian(s, C, e, all);
-  to_packed_hessian(&hessian, all);
+  // A W -> -W invariant C (no odd-lag part) is a fixed point of the mirror, so the Hessian commutes
+  // with Pi (the mirror's sign on each entry): it is block diagonal in the even- and odd-lag
+  // entries, and positive definite iff both blocks are (two Choleskys of half the size, a quarter
+  // of the work; tests/theory/linear_speed_test.cpp compares with the full matrix).
+  if (s.has_sign_symmetry() && !want_direction && odd_lag_norm(s, C) == 0.0) {
+    EntryList even, odd;
+    for (const auto& ij : all) (s.is_odd_lag(ij.first, ij.second) ? odd : even).push_back(ij);
+    const Eigen::MatrixXd h_even = packed_hessian(s, C, e, even);
+    const Eigen::MatrixXd h_odd = packed_hessian(s, C, e, odd);
+    double scale = h_even.size() > 0 ? h_even.diagonal().cwiseAbs().maxCoeff() : 0.0;
+    if (h_odd.size() > 0) scale = std::max(scale, h_odd.diagonal().cwiseAbs().maxCoeff());
+    check.stable =
+        shifted_cholesky_succeeds(h_even, scale) && shifted_cholesky_succeeds(h_odd, scale);
+    return check;
+  }
+  const Eigen::MatrixXd hessian = packed_hessian(s, C, e, all);
   const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
-  Eigen::LLT<Eigen::MatrixXd> llt(hessian +
-                                  kStabilityTolerance * scale * Eigen::MatrixXd::Identity(n, n));
-  check.stable = llt.info() == Eigen::Success;
+  check.stable = shifted_cholesky_succeeds(hessian, scale);
   if (check.stable || !want_direction) return check;
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(hessian);
   check.minimum = eig.eigenvalues()(0);

@@ -109,6 +109,49 @@ TEST(LinearShortcuts, CholeskyFailureTestIsNeverWrong) {
   }
 }
 
+// At W -> -W invariant states (the symmetric state below and above lambda_c, and invariant random
+// kernels) the Hessian has no even-odd coupling, and the two-block stability check agrees with the
+// dense Hessian's smallest eigenvalue.
+TEST(LinearShortcuts, SymmetricStateStabilityFromTwoBlocks) {
+  std::mt19937 rng(13);
+  int stable = 0, unstable = 0;
+  for (const auto& [T, lam] : std::vector<std::pair<int, double>>{
+           {4, 0.5}, {4, 1.2}, {5, 0.3}, {5, 0.9}, {8, 0.3}, {8, 1.0}}) {
+    const KernelStructure s = endpoint_structure(T, lam);
+    const Eigen::MatrixXd C_sym = solve_linear_symmetric(s, TheoryOptions{}, 1.0).C;
+    std::vector<Eigen::MatrixXd> kernels{C_sym};
+    // An invariant random neighbour: a perturbation with its odd-lag part removed.
+    kernels.push_back(0.5 * (congruence_perturbed(C_sym, &rng, 0.05) +
+                             mirror_state(s, congruence_perturbed(C_sym, &rng, 0.05))));
+    kernels.back() = 0.5 * (kernels.back() + mirror_state(s, kernels.back()));
+    for (const Eigen::MatrixXd& C : kernels) {
+      SCOPED_TRACE("T=" + std::to_string(T) + " lam=" + std::to_string(lam));
+      const EntryList all = entries_where(s, true);
+      const LinearEvaluation e = evaluate_linear(s, C, 1.0);
+      ASSERT_TRUE(e.defined);
+      Eigen::MatrixXd H = residual_jacobian(s, C, e, all);
+      to_packed_hessian(&H, all);
+      double coupling = 0.0;
+      for (std::size_t k = 0; k < all.size(); ++k)
+        for (std::size_t l = 0; l < all.size(); ++l)
+          if (s.is_odd_lag(all[k].first, all[k].second) !=
+              s.is_odd_lag(all[l].first, all[l].second))
+            coupling = std::max(
+                coupling, std::abs(H(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(l))));
+      EXPECT_LT(coupling, 1e-12 * H.norm());
+      const double lowest =
+          Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(H, Eigen::EigenvaluesOnly)
+              .eigenvalues()(0);
+      const double threshold = -kStabilityTolerance * H.diagonal().cwiseAbs().maxCoeff();
+      ASSERT_GT(std::abs(lowest - threshold), 1e-6 * H.norm()) << "not marginal";
+      EXPECT_EQ(free_energy_hessian(s, C, 1.0, false).stable, lowest > threshold);
+      (lowest > threshold ? stable : unstable) += 1;
+    }
+  }
+  EXPECT_GE(stable, 3);
+  EXPECT_GE(unstable, 3);
+}
+
 // Hess F at mirror(C) = Pi Hess F(C) Pi, Pi_kk = -1 on odd-lag entries, at random kernels.
 TEST(LinearShortcuts, MirrorHessianIsTheSignFlippedHessian) {
   const KernelStructure s = endpoint_structure(4, 1.3);
