@@ -4,3 +4,6 @@ set_target_properties(theory_bench PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_B
 add_executable(erf_bench ${CMAKE_CURRENT_SOURCE_DIR}/theory/erf_bench.cpp)
 target_link_libraries(erf_bench PRIVATE kernelsweep_theory kernelsweep_warnings)
 set_target_properties(erf_bench PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+add_executable(theory_snapshot ${CMAKE_CURRENT_SOURCE_DIR}/theory/theory_snapshot.cpp)
+target_link_libraries(theory_snapshot PRIVATE kernelsweep_theory kernelsweep_warnings)
+set_target_properties(theory_snapshot PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)

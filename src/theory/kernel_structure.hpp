@@ -37,6 +37,7 @@ class KernelStructure {
   const NetworkSpec& network() const { return network_; }
   const Dataset& data() const { return data_; }
   const Eigen::MatrixXd& input_kernel() const { return X_; }
+  const std::vector<ReadoutGroup>& readout_groups() const { return groups_; }
 
   Eigen::MatrixXd shift(const Eigen::MatrixXd& C) const;
   Eigen::MatrixXd shift_transpose(const Eigen::MatrixXd& G) const;

@@ -309,11 +309,18 @@ void trace_lambda_line(const TheoryOptions& options, const NetworkSpec& network,
     if (symmetric[i].status != Status::failed)
       add_distinct(&states,
                    make_state(s, C_sym, lams[i], C_sym, options.tolerance, "symmetric branch"));
+    // A branch traced from several seeds is recorded several times: each state's Hessian is
+    // checked once, and a mirror image takes the stability of its original (make_mirror_state).
     for (const Eigen::MatrixXd& C : found[i]) {
-      add_distinct(&states, make_state(s, C, lams[i], C_sym, options.tolerance, "traced branch"));
-      if (s.has_sign_symmetry())
-        add_distinct(&states, make_state(s, mirror_state(s, C), lams[i], C_sym, options.tolerance,
-                                         "W -> -W image of a traced branch"));
+      const bool known = contains_state(states, C);
+      const bool mirror_known = s.has_sign_symmetry() && contains_state(states, mirror_state(s, C));
+      if (known && (mirror_known || !s.has_sign_symmetry())) continue;
+      const StationaryState traced =
+          make_state(s, C, lams[i], C_sym, options.tolerance, "traced branch");
+      if (!known) add_distinct(&states, traced);
+      if (s.has_sign_symmetry() && !mirror_known)
+        add_distinct(&states, make_mirror_state(s, traced, lams[i], C_sym, options.tolerance,
+                                                "W -> -W image of a traced branch"));
     }
     TaskSpec at = task;
     at.lam = lams[i];

@@ -1,7 +1,7 @@
-// Branches of the linear theory (docs/theory.md 3.1-3.2): the symmetric branch from the prior kernel
-// with adaptive continuation in the signal amplitude; the broken branch as the minimum of F(C) next
-// to the symmetric saddle, with two fallbacks (continuation in q by constrained solves; finding it
-// at another signal and following it in lam); the Landau curve by constrained solves.
+// Branches of the linear theory (docs/theory.md 3.1-3.2): the symmetric branch from the prior
+// kernel with adaptive continuation in the signal amplitude; the broken branch as the minimum of
+// F(C) next to the symmetric saddle, with two fallbacks (continuation in q by constrained solves;
+// finding it at another signal and following it in lam); the Landau curve by constrained solves.
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -49,6 +49,15 @@ double order_parameter_scale(const KernelStructure& s, const Eigen::MatrixXd& C)
 
 BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOptions& options,
                                       double amplitude) {
+  // A bound on the work of one continuation, far above what any signal needs that the stages can
+  // follow (T = 2, P = 2: lam = 1e4 is solved in about a second; lam = 1e5 reaches this bound in a
+  // few seconds): a stronger signal is refused in one line instead of running into
+  // theory.time_limit.
+  constexpr int kMaxRefusedStages = 4000;
+  // The secant predictor starts after this many stages, so that ordinary signals (a few stages)
+  // follow exactly the path they always did: the state search seeded from the symmetric state is
+  // sensitive to its last bits (which further states it meets, and in which order).
+  constexpr int kPlainStages = 32;
   const EntryList entries = entries_where(s, !s.has_sign_symmetry());
   FixedPointOptions fixed_point;
   fixed_point.max_iterations = options.max_iterations;
@@ -57,9 +66,14 @@ BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOpti
   // Adaptive continuation in the signal amplitude from the prior kernel: a stage that breaks down
   // (K^{-1} - C_hat not positive definite) is retried from the last good solution with half the
   // step; successful stages let the step grow.
-  Eigen::MatrixXd C = s.linear_prior_kernel();
-  double reached = 0.0, step = amplitude;
-  int iterations = 0, stages = 0;
+  // Past kPlainStages stages, each stage starts from the secant predictor through the last two
+  // solutions (the prior kernel is the exact solution at amplitude 0) when the equations are
+  // defined there: with the previous solution alone as start, the readout tilt (growing as a^2)
+  // breaks positive definiteness after steps ~ 1/lam, so strong signals took O(lam) stages (lam =
+  // 1e4 ran into theory.time_limit).
+  Eigen::MatrixXd C = s.linear_prior_kernel(), C_previous = C;
+  double reached = 0.0, reached_previous = 0.0, step = amplitude;
+  int iterations = 0, stages = 0, refused = 0;
   bool converged = false;
   std::string failure;
   while (true) {
@@ -67,7 +81,13 @@ BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOpti
     const double a = std::min(amplitude, reached + step);
     const bool last = a == amplitude;
     fixed_point.tolerance = last ? options.tolerance : 1e-8;
-    LinearSolveResult r = iterate_fixed_point(s, C, a, entries, fixed_point);
+    Eigen::MatrixXd start = C;
+    if (reached > reached_previous && stages + refused >= kPlainStages) {
+      const Eigen::MatrixXd predicted =
+          C + (a - reached) / (reached - reached_previous) * (C - C_previous);
+      if (evaluate_linear(s, predicted, a).ok) start = predicted;
+    }
+    LinearSolveResult r = iterate_fixed_point(s, start, a, entries, fixed_point);
     iterations += r.iterations;
     if (!r.breakdown && !r.converged) {
       newton.tolerance = fixed_point.tolerance;
@@ -80,9 +100,16 @@ BranchSolution solve_linear_symmetric(const KernelStructure& s, const TheoryOpti
       failure = r.message;
       step *= 0.5;
       if (step < 1e-7 * amplitude) break;
+      if (++refused > kMaxRefusedStages) {
+        failure = "more than " + std::to_string(kMaxRefusedStages) +
+                  " stages broke down: the signal is too strong for the continuation";
+        break;
+      }
       continue;
     }
     ++stages;
+    C_previous = C;
+    reached_previous = reached;
     C = r.C;
     reached = a;
     if (last) {

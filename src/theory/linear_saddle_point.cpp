@@ -3,6 +3,7 @@
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <Eigen/QR>
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <limits>
@@ -88,55 +89,110 @@ Eigen::MatrixXd map_derivative(const KernelStructure& s, const Eigen::MatrixXd& 
 
 namespace {
 
-// x y^T + y x^T for a pair i != j; x x^T for i == j (the unit direction E_ii has one entry).
-void add_symmetric_outer(Eigen::MatrixXd& out, double scale, const Eigen::VectorXd& x,
-                         const Eigen::VectorXd& y, bool diagonal) {
-  if (diagonal) {
-    out.noalias() += scale * x * x.transpose();
-  } else {
-    out.noalias() += scale * x * y.transpose();
-    out.noalias() += scale * y * x.transpose();
+// Whether the readout tilt of some group depends on C_ij (both indices supervised in one group):
+// only then is its derivative along the unit direction nonzero.
+bool touches_readout(const KernelStructure& s, int i, int j) {
+  for (const auto& g : s.readout_groups()) {
+    const bool has_i = std::find(g.indices.begin(), g.indices.end(), i) != g.indices.end();
+    const bool has_j = std::find(g.indices.begin(), g.indices.end(), j) != g.indices.end();
+    if (has_i && has_j) return true;
   }
+  return false;
 }
 
 }  // namespace
 
+// Column (i, j) of J is dR along U = E_ij + E_ji (E_ii):
+//   dK^{-1} = -w K^{-1} Sh(U) K^{-1},  Sh(E_ij) = E_{i+P, j+P} when both indices can be shifted;
+//   dG = dK^{-1} A^T + A dK^{-1} - dK^{-1} + K^{-1} U K^{-1}  (A = K^{-1} C);
+//   dR = dK^{-1} - w Sh^T(dG) - d(tilt) + C^{-1} U C^{-1},  Sh^T(G)_kl = G_{k+P, l+P}.
+// Every term is a sum of rank-one outer products, so each entry (k, l) of a column is a few
+// products of columns of K^{-1}, A K^{-1} and C^{-1}. They are evaluated on the upper triangle
+// only (one column l at a time, vectorized over k <= l), in the order the full-matrix form
+// accumulates them, then gathered over `entries`.
 Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixXd& C,
                                   const LinearEvaluation& e, const EntryList& entries) {
   const int M = s.M(), P = s.P(), T = s.T();
   const int n = static_cast<int>(entries.size());
+  const int shifted = (T - 1) * P;  // indices k < shifted have a successor k + P
   const double w = s.network().w;
   const Eigen::MatrixXd& K_inv = e.K_inv;
-  const Eigen::MatrixXd A = K_inv * C;   // so that C K^{-1} = A^T
+  const Eigen::MatrixXd& C_inv = e.C_inv;
+  const Eigen::MatrixXd A = K_inv * C;
   const Eigen::MatrixXd AK = A * K_inv;  // columns A k_a, k_a = K^{-1} e_a
-  Eigen::MatrixXd J(n, n), dK_inv(M, M), dG(M, M), dR(M, M), dC(M, M);
+  Eigen::MatrixXd J(n, n);
+  Eigen::VectorXd sKa(M), sKb(M), sAKa(M), sAKb(M), dK(M), dK_shifted(M), dG(M), dR(M);
+  Eigen::MatrixXd tilt, dC;
   for (int col = 0; col < n; ++col) {
     const auto [i, j] = entries[col];
     const bool diagonal = i == j;
-    dK_inv.setZero();
-    dG.setZero();
-    // Sh(E_ij) = E_{i+P, j+P} when both indices can be shifted (the pair is allowed, so for the
-    // DNN i and j share a layer).
-    if (i / P < T - 1 && j / P < T - 1) {
-      const int a = i + P, b = j + P;
-      add_symmetric_outer(dK_inv, -w, K_inv.col(a), K_inv.col(b), diagonal);
-      // dK^{-1} A^T + A dK^{-1} - dK^{-1}
-      if (diagonal) {
-        add_symmetric_outer(dG, -w, K_inv.col(a), AK.col(a), false);
-      } else {
-        add_symmetric_outer(dG, -w, K_inv.col(a), AK.col(b), false);
-        add_symmetric_outer(dG, -w, K_inv.col(b), AK.col(a), false);
-      }
-      dG -= dK_inv;
+    const bool shiftable = i < shifted && j < shifted;
+    const int a = i + P, b = j + P;
+    if (shiftable) {
+      sKa = -w * K_inv.col(a);
+      sKb = -w * K_inv.col(b);
+      sAKa = -w * AK.col(a);
+      sAKb = -w * AK.col(b);
     }
-    add_symmetric_outer(dG, 1.0, K_inv.col(i), K_inv.col(j), diagonal);  // K^{-1} dC K^{-1}
-    dC.setZero();
-    dC(i, j) = dC(j, i) = 1.0;
-    dR = dK_inv - w * s.shift_transpose(dG) - s.readout_tilt_derivative(e.readout, dC);
-    add_symmetric_outer(dR, 1.0, e.C_inv.col(i), e.C_inv.col(j), diagonal);  // C^{-1} dC C^{-1}
-    J.col(col) = pack(dR, entries);
+    const bool tilted = touches_readout(s, i, j);
+    if (tilted) {
+      dC = Eigen::MatrixXd::Zero(M, M);
+      dC(i, j) = dC(j, i) = 1.0;
+      tilt = s.readout_tilt_derivative(e.readout, dC);
+    }
+    // dR(k, l) for every l and k <= l; row r of the column is dR(entries[r]).
+    int row = 0;
+    for (int l = 0; l < M && row < n; ++l) {
+      const int len = l + 1;
+      // dK^{-1}(k, l), k <= l
+      if (shiftable) {
+        if (diagonal)
+          dK.head(len) = sKa.head(len) * K_inv(l, a);
+        else
+          dK.head(len) = sKa.head(len) * K_inv(l, b) + sKb.head(len) * K_inv(l, a);
+      } else {
+        dK.head(len).setZero();
+      }
+      dR.head(len) = dK.head(len);
+      if (l < shifted) {
+        // dG(k + P, l + P), k <= l: the entries Sh^T picks.
+        const int q = l + P;
+        const auto ki_s = K_inv.col(i).segment(P, len), kj_s = K_inv.col(j).segment(P, len);
+        if (shiftable) {
+          if (diagonal) {
+            dK_shifted.head(len) = sKa.segment(P, len) * K_inv(q, a);
+            dG.head(len) = sKa.segment(P, len) * AK(q, a) + sAKa.segment(P, len) * K_inv(q, a);
+          } else {
+            dK_shifted.head(len) =
+                sKa.segment(P, len) * K_inv(q, b) + sKb.segment(P, len) * K_inv(q, a);
+            dG.head(len) = sKa.segment(P, len) * AK(q, b) + sAKb.segment(P, len) * K_inv(q, a) +
+                           sKb.segment(P, len) * AK(q, a) + sAKa.segment(P, len) * K_inv(q, b);
+          }
+          dG.head(len) -= dK_shifted.head(len);
+          dG.head(len) += ki_s * K_inv(q, j);
+        } else {
+          dG.head(len) = ki_s * K_inv(q, j);
+        }
+        if (!diagonal) dG.head(len) += kj_s * K_inv(q, i);
+        dR.head(len) -= w * dG.head(len);
+      }
+      if (tilted) dR.head(len) -= tilt.col(l).head(len);
+      dR.head(len) += C_inv.col(i).head(len) * C_inv(l, j);
+      if (!diagonal) dR.head(len) += C_inv.col(j).head(len) * C_inv(l, i);
+      for (; row < n && entries[row].second == l; ++row) J(row, col) = dR(entries[row].first);
+    }
   }
   return J;
+}
+
+void to_packed_hessian(Eigen::MatrixXd* J, const EntryList& entries) {
+  Eigen::MatrixXd& H = *J;
+  const Eigen::Index n = H.rows();
+  for (Eigen::Index k = 0; k < n; ++k)
+    if (entries[static_cast<std::size_t>(k)].first == entries[static_cast<std::size_t>(k)].second)
+      H.row(k) *= 0.5;
+  for (Eigen::Index l = 0; l < n; ++l)
+    for (Eigen::Index k = 0; k < l; ++k) H(k, l) = H(l, k) = 0.5 * (H(k, l) + H(l, k));
 }
 
 double linear_free_energy(const Eigen::MatrixXd& C, const LinearEvaluation& e) {
@@ -330,6 +386,51 @@ Eigen::VectorXcd sector_spectrum(const KernelStructure& s, const Eigen::MatrixXd
 
 }  // namespace
 
+CholeskyFailureTest::CholeskyFailureTest(const Eigen::MatrixXd& H, Eigen::VectorXd* warm_start) {
+  // A Cholesky that succeeds on A computes L with L L^T = A + E, |E|_2 <= c n^2 u |A| (Higham,
+  // Accuracy and Stability of Numerical Algorithms, Thm 10.3; bounded here by 4 n^2 u |A|_F), so
+  // lambda_min(A) >= -|E|. The Rayleigh quotient of any vector bounds lambda_min(H) from above
+  // (computed to n u |H|_F, inside the same bound); the vector is the Ritz vector of a short
+  // Lanczos run with full reorthogonalization from the warm start.
+  const Eigen::Index n = H.rows();
+  const double u = 0.5 * std::numeric_limits<double>::epsilon();
+  norm_ = H.norm();
+  sqrt_n_ = std::sqrt(double(n));
+  tolerance_ = 4.0 * double(n) * double(n) * u;
+  Eigen::VectorXd v = *warm_start;
+  if (v.size() != n || !(v.norm() > 0.0)) {
+    v.resize(n);
+    for (Eigen::Index k = 0; k < n; ++k) v(k) = std::cos(1.0 + 0.7 * double(k));
+  }
+  const int steps = static_cast<int>(std::min<Eigen::Index>(n, 24));
+  Eigen::MatrixXd Q(n, steps);
+  Eigen::VectorXd alpha(steps), beta(steps);
+  Q.col(0) = v / v.norm();
+  int k = 0;
+  while (k < steps) {
+    Eigen::VectorXd w = H * Q.col(k);
+    alpha(k) = Q.col(k).dot(w);
+    for (int pass = 0; pass < 2; ++pass)
+      w -= Q.leftCols(k + 1) * (Q.leftCols(k + 1).transpose() * w);
+    beta(k) = w.norm();
+    ++k;
+    if (k == steps || !(beta(k - 1) > 1e-12 * norm_)) break;
+    Q.col(k) = w / beta(k - 1);
+  }
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> ritz;
+  ritz.computeFromTridiagonal(alpha.head(k), beta.head(std::max(k - 1, 0)),
+                              Eigen::ComputeEigenvectors);
+  const Eigen::VectorXd y = Q.leftCols(k) * ritz.eigenvectors().col(0);
+  upper_bound_ = y.dot(H * y) / y.squaredNorm();
+  active_ = std::isfinite(upper_bound_);
+  if (active_) *warm_start = y;
+}
+
+bool CholeskyFailureTest::certain(double shift) const {
+  if (!active_) return false;
+  return upper_bound_ + shift < -tolerance_ * (norm_ + shift * sqrt_n_);
+}
+
 LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::MatrixXd& C0,
                                        double amplitude, const EntryList& entries,
                                        const MinimizeOptions& options) {
@@ -354,25 +455,32 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
     return result;
   }
   double shift = 0.0;
+  Eigen::VectorXd ritz;  // the last Lanczos estimate of the lowest eigenvector (a warm start)
   bool stagnant = false;
   int k = 0;
   for (; k < options.max_iterations; ++k) {
     if (e.ok && e.fixed_point_residual < options.tolerance) break;
     check_deadline();
     const Eigen::VectorXd gradient = D.cwiseProduct(pack(e.precision - e.C_inv, entries));
-    Eigen::MatrixXd hessian = D.asDiagonal() * residual_jacobian(s, C, e, entries);
-    hessian = 0.5 * (hessian + hessian.transpose()).eval();
+    Eigen::MatrixXd hessian = residual_jacobian(s, C, e, entries);
+    to_packed_hessian(&hessian, entries);
     // Levenberg-Marquardt: the smallest shift (relative to the Hessian's scale) that makes it
     // positive definite, so the step descends even at a saddle.
     // Each attempt is a Cholesky of an n x n matrix: try no shift (quadratic convergence near the
     // minimum), then from a quarter of the last shift that worked, doubling until positive
     // definite (a shift much larger than needed shortens the steps).
+    // Attempts that are certain to fail are skipped (the shifts and steps stay exactly the same):
+    // after an iteration that needed a shift, a short Lanczos run bounds lambda_min from above.
     const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
-    Eigen::LLT<Eigen::MatrixXd> llt(hessian);
-    if (llt.info() == Eigen::Success) {
+    const CholeskyFailureTest fails =
+        shift > 0.0 ? CholeskyFailureTest(hessian, &ritz) : CholeskyFailureTest();
+    Eigen::LLT<Eigen::MatrixXd> llt;
+    if (!fails.certain(0.0)) llt.compute(hessian);
+    if (!fails.certain(0.0) && llt.info() == Eigen::Success) {
       shift = 0.0;
     } else {
       for (shift = std::max(0.25 * shift, 1e-8 * scale);; shift *= 2.0) {
+        if (fails.certain(shift)) continue;
         llt.compute(hessian + shift * Eigen::MatrixXd::Identity(n, n));
         if (llt.info() == Eigen::Success) break;
       }

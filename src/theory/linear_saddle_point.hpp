@@ -1,9 +1,8 @@
 #pragma once
-// Linear-phi kernel theory (docs/theory.md 3.1): the fixed-point map C -> (K^{-1} - C_hat)^{-1}, its
-// analytic derivative, Anderson-accelerated damped iteration, Newton on the residual
-// R(C) = K^{-1} - C_hat - eps B - C^{-1} (optionally with the constraint q(C) = q0 and eps unknown,
-// the constrained solve behind the Landau curve), the free energy and the stability of a fixed
-// point.
+// Linear-phi kernel theory (docs/theory.md 3.1): the fixed-point map C -> (K^{-1} - C_hat)^{-1},
+// its analytic derivative, Anderson-accelerated damped iteration, Newton on the residual R(C) =
+// K^{-1} - C_hat - eps B - C^{-1} (optionally with the constraint q(C) = q0 and eps unknown, the
+// constrained solve behind the Landau curve), the free energy and the stability of a fixed point.
 #include <Eigen/Core>
 #include <optional>
 #include <string>
@@ -37,6 +36,11 @@ Eigen::MatrixXd map_derivative(const KernelStructure& s, const Eigen::MatrixXd& 
 // `entries`: every term is a rank-2 outer product, so a column costs O(M^2), not O(M^3).
 Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixXd& C,
                                   const LinearEvaluation& e, const EntryList& entries);
+
+// J_R (from residual_jacobian over `entries`) -> the packed Hessian of F, in place: in packed
+// coordinates (off-diagonal entries counted once) grad F = D pack(R) and Hess F = D J_R with D =
+// 1/2 on diagonal entries (R = 2 dF/dC), symmetrized against rounding.
+void to_packed_hessian(Eigen::MatrixXd* J, const EntryList& entries);
 
 // F = 1/2 tr(C_hat C) - log Z + 1/2 y^T r with log Z = -1/2 logdet(I - K (C_hat + eps B)).
 double linear_free_energy(const Eigen::MatrixXd& C, const LinearEvaluation& e);
@@ -74,6 +78,23 @@ struct NewtonOptions {
 LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& C0,
                                double amplitude, const EntryList& entries,
                                const NewtonOptions& options);
+
+// Tells, without factorizing, shifts s for which a Cholesky of H + s I (H symmetric) must fail:
+// an upper bound on lambda_min(H) from a short Lanczos run, against the Cholesky's backward-error
+// bound. Lets minimize_free_energy skip hopeless attempts of its shift search (same shifts, same
+// steps). Default-constructed: never certain.
+class CholeskyFailureTest {
+ public:
+  CholeskyFailureTest() = default;
+  // warm_start: a start vector (empty: a fixed one); receives the Ritz vector.
+  CholeskyFailureTest(const Eigen::MatrixXd& H, Eigen::VectorXd* warm_start);
+  bool certain(double shift) const;
+  double lambda_min_upper_bound() const { return upper_bound_; }
+
+ private:
+  bool active_ = false;
+  double upper_bound_ = 0.0, norm_ = 0.0, sqrt_n_ = 0.0, tolerance_ = 0.0;
+};
 
 struct MinimizeOptions {
   double tolerance = 1e-12;  // on the relative fixed-point residual

@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -24,6 +25,32 @@ std::string to_string(StateKind kind) {
   return "unknown";
 }
 
+namespace {
+
+double odd_lag_norm(const KernelStructure& s, const Eigen::MatrixXd& C);
+
+// The packed Hessian of F over `entries`.
+Eigen::MatrixXd packed_hessian(const KernelStructure& s, const Eigen::MatrixXd& C,
+                               const LinearEvaluation& e, const EntryList& entries) {
+  // Packed coordinates count an off-diagonal entry once: grad F = D pack(R), Hess F = D J_R with
+  // D = 1/2 on the diagonal entries (R = 2 dF/dC, see minimize_free_energy).
+  Eigen::MatrixXd hessian = residual_jacobian(s, C, e, entries);
+  to_packed_hessian(&hessian, entries);
+  return hessian;
+}
+
+// Whether H + kStabilityTolerance * scale * I has a Cholesky factor (scale: max |H_kk| over all
+// entries).
+bool shifted_cholesky_succeeds(const Eigen::MatrixXd& hessian, double scale) {
+  if (hessian.rows() == 0) return true;
+  const Eigen::LLT<Eigen::MatrixXd> llt(
+      hessian +
+      kStabilityTolerance * scale * Eigen::MatrixXd::Identity(hessian.rows(), hessian.cols()));
+  return llt.info() == Eigen::Success;
+}
+
+}  // namespace
+
 HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd& C,
                                  double amplitude, bool want_direction) {
   HessianCheck check;
@@ -32,17 +59,24 @@ HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd
   if (!e.defined || !e.readout.ok) return check;
   check.defined = true;
   const EntryList all = entries_where(s, true);
-  const int n = static_cast<int>(all.size());
-  // Packed coordinates count an off-diagonal entry once: grad F = D pack(R), Hess F = D J_R with
-  // D = 1/2 on the diagonal entries (R = 2 dF/dC, see minimize_free_energy).
-  Eigen::MatrixXd hessian = residual_jacobian(s, C, e, all);
-  for (int k = 0; k < n; ++k)
-    if (all[k].first == all[k].second) hessian.row(k) *= 0.5;
-  hessian = 0.5 * (hessian + hessian.transpose()).eval();
+  // A W -> -W invariant C (no odd-lag part) is a fixed point of the mirror, so the Hessian commutes
+  // with Pi (the mirror's sign on each entry): it is block diagonal in the even- and odd-lag
+  // entries, and positive definite iff both blocks are (two Choleskys of half the size, a quarter
+  // of the work; tests/theory/linear_speed_test.cpp compares with the full matrix).
+  if (s.has_sign_symmetry() && !want_direction && odd_lag_norm(s, C) == 0.0) {
+    EntryList even, odd;
+    for (const auto& ij : all) (s.is_odd_lag(ij.first, ij.second) ? odd : even).push_back(ij);
+    const Eigen::MatrixXd h_even = packed_hessian(s, C, e, even);
+    const Eigen::MatrixXd h_odd = packed_hessian(s, C, e, odd);
+    double scale = h_even.size() > 0 ? h_even.diagonal().cwiseAbs().maxCoeff() : 0.0;
+    if (h_odd.size() > 0) scale = std::max(scale, h_odd.diagonal().cwiseAbs().maxCoeff());
+    check.stable =
+        shifted_cholesky_succeeds(h_even, scale) && shifted_cholesky_succeeds(h_odd, scale);
+    return check;
+  }
+  const Eigen::MatrixXd hessian = packed_hessian(s, C, e, all);
   const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
-  Eigen::LLT<Eigen::MatrixXd> llt(hessian +
-                                  kStabilityTolerance * scale * Eigen::MatrixXd::Identity(n, n));
-  check.stable = llt.info() == Eigen::Success;
+  check.stable = shifted_cholesky_succeeds(hessian, scale);
   if (check.stable || !want_direction) return check;
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(hessian);
   check.minimum = eig.eigenvalues()(0);
@@ -74,9 +108,12 @@ double odd_lag_norm(const KernelStructure& s, const Eigen::MatrixXd& C) {
 
 }  // namespace
 
-StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude,
-                           const Eigen::MatrixXd& symmetric_C, double tolerance,
-                           const std::string& origin, Eigen::VectorXd* negative_direction) {
+namespace {
+
+// Everything of a state but its stability (F, q, f, residual, kind); status failed if the
+// equations are not defined at C.
+StationaryState evaluate_state(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude,
+                               const Eigen::MatrixXd& symmetric_C, const std::string& origin) {
   StationaryState b;
   b.origin = origin;
   b.C = C;
@@ -103,22 +140,63 @@ StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, d
   b.f = s.predictions(C, e.readout);
   b.free_energy = linear_free_energy(C, e);
   b.residual = e.fixed_point_residual;
-  const HessianCheck h = free_energy_hessian(s, C, amplitude, negative_direction != nullptr);
-  b.stable = h.stable;
-  b.hessian_minimum = h.minimum;
-  if (negative_direction) *negative_direction = h.direction;
-  const bool converged = b.residual < tolerance;
-  b.status = converged && b.stable ? Status::done : Status::not_converged;
+  b.status = Status::pending;  // until its stability is judged
+  return b;
+}
+
+// Sets stable, hessian_minimum, status and message of an evaluated state from its Hessian check.
+void judge_stability(const HessianCheck& h, double tolerance, StationaryState* b) {
+  b->stable = h.stable;
+  b->hessian_minimum = h.minimum;
+  const bool converged = b->residual < tolerance;
+  b->status = converged && b->stable ? Status::done : Status::not_converged;
   std::ostringstream msg;
-  msg << origin;
-  if (!converged) msg << "; residual " << b.residual << " above tolerance " << tolerance;
-  if (!b.stable) {
+  msg << b->origin;
+  if (!converged) msg << "; residual " << b->residual << " above tolerance " << tolerance;
+  if (!b->stable) {
     msg << "; a saddle of F (Hessian not positive definite";
     if (std::isfinite(h.minimum)) msg << ", smallest eigenvalue " << h.minimum;
     msg << ")";
   }
-  b.message = msg.str();
+  b->message = msg.str();
+}
+
+}  // namespace
+
+StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude,
+                           const Eigen::MatrixXd& symmetric_C, double tolerance,
+                           const std::string& origin, Eigen::VectorXd* negative_direction) {
+  StationaryState b = evaluate_state(s, C, amplitude, symmetric_C, origin);
+  if (b.status == Status::failed) return b;
+  const HessianCheck h = free_energy_hessian(s, C, amplitude, negative_direction != nullptr);
+  if (negative_direction) *negative_direction = h.direction;
+  judge_stability(h, tolerance, &b);
   return b;
+}
+
+StationaryState make_mirror_state(const KernelStructure& s, const StationaryState& state,
+                                  double amplitude, const Eigen::MatrixXd& symmetric_C,
+                                  double tolerance, const std::string& origin) {
+  StationaryState b = evaluate_state(s, mirror_state(s, state.C), amplitude, symmetric_C, origin);
+  if (b.status == Status::failed || state.status == Status::failed) {
+    if (b.status != Status::failed) {
+      b.status = Status::failed;
+      b.message = "the W -> -W image of a state where F is not defined";
+    }
+    return b;
+  }
+  HessianCheck h;
+  h.defined = true;
+  h.stable = state.stable;
+  h.minimum = state.hessian_minimum;
+  judge_stability(h, tolerance, &b);
+  return b;
+}
+
+bool contains_state(const std::vector<StationaryState>& states, const Eigen::MatrixXd& C) {
+  for (const auto& existing : states)
+    if (same_state(existing.C, C)) return true;
+  return false;
 }
 
 bool add_distinct(std::vector<StationaryState>* states, StationaryState state) {
@@ -245,8 +323,8 @@ class StateSearch {
     for (std::size_t i = 0; i < n; ++i) {
       if (states_[i].kind != StateKind::broken) continue;
       add_distinct(&states_,
-                   make_state(s_, mirror_state(s_, states_[i].C), amplitude_, C_symmetric_,
-                              options_.tolerance, "W -> -W image of a " + states_[i].origin));
+                   make_mirror_state(s_, states_[i], amplitude_, C_symmetric_, options_.tolerance,
+                                     "W -> -W image of a " + states_[i].origin));
     }
   }
 

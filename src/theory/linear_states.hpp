@@ -1,8 +1,8 @@
 #pragma once
-// Stationary states of the linear theory at one signal (docs/theory.md 3.2): stability from the full
-// Hessian of F(C) (every allowed entry, both W -> -W sectors), descent from saddles along their
-// negative-curvature directions (both signs), and a search from several seeds (symmetric state,
-// odd-lag, lag-2 and random perturbations) that keeps every distinct state it meets.
+// Stationary states of the linear theory at one signal (docs/theory.md 3.2): stability from the
+// full Hessian of F(C) (every allowed entry, both W -> -W sectors), descent from saddles along
+// their negative-curvature directions (both signs), and a search from several seeds (symmetric
+// state, odd-lag, lag-2 and random perturbations) that keeps every distinct state it meets.
 #include <Eigen/Core>
 #include <cstdint>
 #include <string>
@@ -41,6 +41,18 @@ StationaryState make_state(const KernelStructure& s, const Eigen::MatrixXd& C, d
                            const Eigen::MatrixXd& symmetric_C, double tolerance,
                            const std::string& origin,
                            Eigen::VectorXd* negative_direction = nullptr);
+
+// The W -> -W image of an evaluated state (tasks with the sign symmetry): F, q, f and residual are
+// evaluated at mirror_state(C); the stability is the original's. F(S C S) = F(C) for the signature
+// S = diag((-1)^t), so the packed Hessian at the image is Pi Hess(C) Pi with Pi = diag(+-1) (the
+// sign of each entry under the mirror): the same spectrum (tests/theory/linear_speed_test.cpp
+// checks the two Hessians entry by entry).
+StationaryState make_mirror_state(const KernelStructure& s, const StationaryState& state,
+                                  double amplitude, const Eigen::MatrixXd& symmetric_C,
+                                  double tolerance, const std::string& origin);
+
+// True if one of `states` is the same state as C (same_state).
+bool contains_state(const std::vector<StationaryState>& states, const Eigen::MatrixXd& C);
 
 // True if the two kernels are the same state (relative Frobenius distance below 1e-6).
 bool same_state(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b);

@@ -13,3 +13,4 @@ kernelsweep_test(cli_point_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/cli_point_tes
 kernelsweep_theory_test(stationary_states_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/stationary_states_test.cpp)
 kernelsweep_theory_test(transition_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/transition_test.cpp)
 kernelsweep_theory_test(erf_basins_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/erf_basins_test.cpp)
+kernelsweep_theory_test(linear_speed_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/linear_speed_test.cpp)
