@@ -322,6 +322,7 @@ void trace_lambda_line(const TheoryOptions& options, const NetworkSpec& network,
         add_distinct(&states, make_mirror_state(s, traced, lams[i], C_sym, options.tolerance,
                                                 "W -> -W image of a traced branch"));
     }
+    add_lag2_twins(s, lams[i], C_sym, options.tolerance, &states);
     TaskSpec at = task;
     at.lam = lams[i];
     fill_summary(make_dataset(at, network.T), lams[i], symmetric[i], std::move(states), &(*out)[i]);

@@ -341,6 +341,29 @@ class StateSearch {
 
 }  // namespace
 
+Eigen::MatrixXd lag2_twin(const KernelStructure& s, const Eigen::MatrixXd& C) {
+  Eigen::MatrixXd out = C;
+  const int P = s.data().P;
+  for (int i = 0; i < s.M(); ++i)
+    for (int j = 0; j < s.M(); ++j)
+      if (std::abs(i / P - j / P) % 4 == 2) out(i, j) = -C(i, j);
+  return out;
+}
+
+void add_lag2_twins(const KernelStructure& s, double amplitude, const Eigen::MatrixXd& symmetric_C,
+                    double tolerance, std::vector<StationaryState>* states) {
+  const std::size_t found = states->size();
+  for (std::size_t k = 0; k < found; ++k) {
+    const Eigen::MatrixXd C = (*states)[k].C;
+    if ((*states)[k].status == Status::failed || odd_lag_norm(s, C) >= 1e-9 * C.norm()) continue;
+    const Eigen::MatrixXd twin = lag2_twin(s, C);
+    if ((twin - C).norm() < 1e-6 * C.norm() || contains_state(*states, twin)) continue;
+    StationaryState state =
+        make_state(s, twin, amplitude, symmetric_C, tolerance, "lag-2 twin of a found state");
+    if (state.residual < tolerance) add_distinct(states, std::move(state));
+  }
+}
+
 std::vector<StationaryState> search_linear_states(const KernelStructure& s, double amplitude,
                                                   const Eigen::MatrixXd& C_symmetric,
                                                   const StateSearchOptions& options) {
@@ -348,7 +371,9 @@ std::vector<StationaryState> search_linear_states(const KernelStructure& s, doub
   search.add(C_symmetric, s.has_sign_symmetry() ? "symmetric branch" : "prior-continued state", 0);
   search.seeds();
   search.add_mirrors();
-  return search.take();
+  std::vector<StationaryState> states = search.take();
+  add_lag2_twins(s, amplitude, C_symmetric, options.tolerance, &states);
+  return states;
 }
 
 }  // namespace kernelsweep

@@ -71,6 +71,17 @@ std::vector<StationaryState> search_linear_states(const KernelStructure& s, doub
                                                   const Eigen::MatrixXd& C_symmetric,
                                                   const StateSearchOptions& options);
 
+// C^{ts} -> i^{t-s} C^{ts}: for a kernel without odd-lag entries, the lag 2, 6, 10, ... entries
+// negated. Where the inputs and the readout sit at lag 0 (endpoint task) it maps stationary states
+// to stationary states with the same F (docs/theory.md 3.2), though the odd-sector stability can
+// differ: the "period-4" states come in such twins.
+Eigen::MatrixXd lag2_twin(const KernelStructure& s, const Eigen::MatrixXd& C);
+// Adds the lag-2 twin of every odd-lag-free state with lag-2 entries that is not yet in `states`
+// and is verified stationary at `amplitude` (residual below tolerance): a search that reached one
+// twin then lists both.
+void add_lag2_twins(const KernelStructure& s, double amplitude, const Eigen::MatrixXd& symmetric_C,
+                    double tolerance, std::vector<StationaryState>* states);
+
 // Adds `state` to `states` unless an equal state is already there; returns whether it was added.
 bool add_distinct(std::vector<StationaryState>* states, StationaryState state);
 

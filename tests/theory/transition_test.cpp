@@ -17,6 +17,7 @@
 #include "theory/critical_point.hpp"
 #include "theory/kernel_structure.hpp"
 #include "theory/lambda_line.hpp"
+#include "theory/linear_states.hpp"
 
 namespace kernelsweep {
 namespace {
@@ -397,6 +398,7 @@ TEST(Transition, T8LineSelectsTheLowestStableState) {
         EXPECT_LT(reference::linear_fixed_point_defect(n, d, image), 1e-10);
         EXPECT_NEAR(reference::free_energy_kl(n, d, image), reference::free_energy_kl(n, d, st.C),
                     1e-12);
+        EXPECT_TRUE(contains_state(s.states, image)) << "twin not listed";
         ++period4;
       }
       if (st.kind != StateKind::broken) continue;
