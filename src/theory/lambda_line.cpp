@@ -326,7 +326,6 @@ void trace_lambda_line(const TheoryOptions& options, const NetworkSpec& network,
     TaskSpec at = task;
     at.lam = lams[i];
     fill_summary(make_dataset(at, network.T), lams[i], symmetric[i], std::move(states), &(*out)[i]);
-    (*out)[i].branches = (*out)[i].states;
   }
 }
 

@@ -40,7 +40,7 @@ void solve_erf_point(const KernelStructure& s, const TheoryOptions& options,
                      TheorySummary* summary) {
   const TheoryProblem problem{s.network(), s.data()};
   BranchSolution symmetric = solve_erf_branch(s, options, false);
-  summary->branches.push_back(symmetric);
+  summary->states.push_back(symmetric);
 
   std::string no_broken_reason;
   // The broken-seeded run is the only test of the symmetric state's odd sector (the symmetric run
@@ -56,7 +56,7 @@ void solve_erf_point(const KernelStructure& s, const TheoryOptions& options,
       if (broken.status == Status::not_converged) unsettled = broken.message;
       if (broken.status != Status::failed && std::abs(broken.q) > 4.0 * broken.q_stderr) {
         broken.kind = StateKind::broken;
-        summary->branches.push_back(broken);
+        summary->states.push_back(broken);
       } else {
         std::ostringstream msg;
         msg << "the seeded iteration returned to q = " << broken.q << " +- " << broken.q_stderr
@@ -68,25 +68,25 @@ void solve_erf_point(const KernelStructure& s, const TheoryOptions& options,
 
   int selected = 0;
   if (options.branch == BranchChoice::broken) {
-    if (summary->branches.size() < 2) {
+    if (summary->states.size() < 2) {
       summary->status = Status::failed;
       summary->message = "no broken branch: " + no_broken_reason;
       return;
     }
     selected = 1;
-  } else if (options.branch == BranchChoice::automatic && summary->branches.size() == 2 &&
-             summary->branches[1].status != Status::failed &&
-             (summary->branches[0].status == Status::failed ||
-              summary->branches[1].free_energy < summary->branches[0].free_energy)) {
+  } else if (options.branch == BranchChoice::automatic && summary->states.size() == 2 &&
+             summary->states[1].status != Status::failed &&
+             (summary->states[0].status == Status::failed ||
+              summary->states[1].free_energy < summary->states[0].free_energy)) {
     selected = 1;
   }
   summary->selected = selected;
-  const BranchSolution& chosen = summary->branches[static_cast<std::size_t>(selected)];
+  const BranchSolution& chosen = summary->states[static_cast<std::size_t>(selected)];
   summary->status = chosen.status;
   std::ostringstream msg;
   msg << chosen.name << " branch";
   if (options.branch == BranchChoice::automatic)
-    msg << (summary->branches.size() == 2 ? " (lowest free energy)" : " (the only branch)");
+    msg << (summary->states.size() == 2 ? " (lowest free energy)" : " (the only branch)");
   if (!chosen.message.empty()) msg << ": " << chosen.message;
   if (!no_broken_reason.empty() && options.branch != BranchChoice::symmetric)
     msg << "; no broken branch: " << no_broken_reason;
@@ -139,9 +139,7 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
       solve_linear_point(s, options, summary);
     } else {
       solve_erf_point(s, options, summary);
-      summary->states = summary->branches;
     }
-    summary->branches = summary->states;
     if (summary->status == Status::failed || summary->selected < 0) return;
     summary->generalization_error = generalization_error(problem.data, summary->solution().f);
 
@@ -151,7 +149,6 @@ void solve_saddle_point(const TheoryOptions& options, const TheoryProblem& probl
     summary->message = std::string(e.what()) + " after " + std::to_string(summary->states.size()) +
                        " stationary states" +
                        (summary->message.empty() ? "" : "; " + summary->message);
-    summary->branches = summary->states;
     if (summary->selected >= static_cast<int>(summary->states.size())) summary->selected = -1;
   }
 }

@@ -100,8 +100,6 @@ struct TheorySummary {
   // Every distinct stationary state found (symmetric first when it exists); the answer is the
   // lowest-F stable one, states[selected].
   std::vector<StationaryState> states;
-  // Deprecated copy of `states` for readers not yet moved to it (point_runner, json_output).
-  std::vector<BranchSolution> branches;
   int selected = -1;
   int stable_count() const;
   double generalization_error = 0.0;

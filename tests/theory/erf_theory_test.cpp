@@ -194,14 +194,14 @@ TEST(ErfTheory, SolveReportsErrorBarsAndBranches) {
   TheorySummary summary;
   solve_saddle_point(options, TheoryProblem{n, make_dataset(task, n.T)}, &summary);
   ASSERT_NE(summary.status, Status::failed) << summary.message;
-  ASSERT_EQ(summary.branches.size(), 2u) << summary.message;
-  const BranchSolution& broken = summary.branches[1];
+  ASSERT_EQ(summary.states.size(), 2u) << summary.message;
+  const BranchSolution& broken = summary.states[1];
   EXPECT_EQ(broken.status, Status::done) << broken.message;
   EXPECT_GT(broken.q_stderr, 0.0);
   EXPECT_GT(std::abs(broken.q), 4.0 * broken.q_stderr);
   EXPECT_GT(broken.free_energy_stderr, 0.0);
   EXPECT_TRUE(std::isfinite(broken.free_energy));
-  EXPECT_LT(broken.free_energy, summary.branches[0].free_energy);
+  EXPECT_LT(broken.free_energy, summary.states[0].free_energy);
 }
 
 // The coverage problem: the sinusoid task at T = 3 (no W -> -W symmetry, so q = H^{21} != 0 is
