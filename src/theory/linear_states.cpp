@@ -352,6 +352,8 @@ Eigen::MatrixXd lag2_twin(const KernelStructure& s, const Eigen::MatrixXd& C) {
 
 void add_lag2_twins(const KernelStructure& s, double amplitude, const Eigen::MatrixXd& symmetric_C,
                     double tolerance, std::vector<StationaryState>* states) {
+  // The twin symmetry needs inputs and readout at lag 0, as in the tasks with the W -> -W symmetry.
+  if (!s.has_sign_symmetry()) return;
   const std::size_t found = states->size();
   for (std::size_t k = 0; k < found; ++k) {
     const Eigen::MatrixXd C = (*states)[k].C;
@@ -360,7 +362,8 @@ void add_lag2_twins(const KernelStructure& s, double amplitude, const Eigen::Mat
     if ((twin - C).norm() < 1e-6 * C.norm() || contains_state(*states, twin)) continue;
     StationaryState state =
         make_state(s, twin, amplitude, symmetric_C, tolerance, "lag-2 twin of a found state");
-    if (state.residual < tolerance) add_distinct(states, std::move(state));
+    if (state.status != Status::failed && state.residual < tolerance)
+      add_distinct(states, std::move(state));
   }
 }
 
