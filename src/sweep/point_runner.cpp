@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "model/deadline.hpp"
 #include "sweep/theory_lines.hpp"
@@ -46,8 +47,11 @@ std::vector<PointTask> plan_tasks(const SweepGrid& grid, const std::vector<std::
   const LamLines lines(grid);
   // Group work: a segment's theory (traced lines) and a line's transition, each planned once
   // with every pending point it covers.
-  std::map<std::uint64_t, PointTask> segments, transitions;                        // by first point
-  std::map<std::uint64_t, std::vector<std::vector<std::uint64_t>>> line_segments;  // by line key
+  std::map<std::uint64_t, PointTask> segments, transitions;  // by first point
+  // Every traced line's segments, found once per line: point -> its segment's first point.
+  std::set<std::uint64_t> lines_seen;
+  std::unordered_map<std::uint64_t, std::uint64_t> segment_start;
+  std::map<std::uint64_t, std::vector<std::uint64_t>> segment_points;  // by first point
   // Aim for at least ~4 SGLD tasks per worker so the tail of the sweep stays balanced.
   const double wanted_tasks = 4.0 * std::max(1, options.workers);
   std::vector<PointTask> tasks;
@@ -56,17 +60,19 @@ std::vector<PointTask> plan_tasks(const SweepGrid& grid, const std::vector<std::
     const std::uint64_t key = lines.line_key(points[i]);
     bool traced = false;
     if (traces_lam_line(c)) {
-      auto found = line_segments.find(key);
-      if (found == line_segments.end())
-        found =
-            line_segments.emplace(key, lines.segments_of(points[i], c.theory_line_points)).first;
-      for (const auto& segment : found->second) {
-        if (std::find(segment.begin(), segment.end(), points[i]) == segment.end()) continue;
-        traced = segment.size() > 1;
-        if (!traced) break;
-        PointTask& t = segments[segment.front()];
+      if (lines_seen.insert(key).second)
+        for (auto& segment : lines.segments_of(points[i], c.theory_line_points)) {
+          const std::uint64_t start = segment.front();
+          for (const auto p : segment) segment_start[p] = start;
+          segment_points[start] = std::move(segment);
+        }
+      const std::uint64_t first = segment_start.at(points[i]);
+      const std::vector<std::uint64_t>& segment = segment_points.at(first);
+      traced = segment.size() > 1;
+      if (traced) {
+        PointTask& t = segments[first];
         if (t.line.empty()) {
-          t = PointTask{segment.front(), true, 0, 0, 0.0, WorkKind::theory_line, segment, {}};
+          t = PointTask{first, true, 0, 0, 0.0, WorkKind::theory_line, segment, {}};
           std::set<double> signals;
           for (const auto p : segment) signals.insert(lines.lam_of(p));
           t.cost = static_cast<double>(signals.size()) * theory_cost(c);
@@ -210,8 +216,9 @@ std::vector<PointResult> PointAssembler::add(TaskResult task_result) {
     const double share =
         task_result.seconds / static_cast<double>(std::max<std::size_t>(1, task.record.size()));
     for (std::size_t i = 0; i < task.record.size(); ++i) {
-      TaskResult part;
-      part.task = task;
+      TaskResult part;  // the group's kind, not its point lists (finish() needs no more)
+      part.task.kind = task.kind;
+      part.task.theory = true;
       part.task.point = task.record[i];
       part.error = task_result.error;
       part.rank = task_result.rank;
