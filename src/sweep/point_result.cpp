@@ -278,29 +278,16 @@ std::vector<std::uint64_t> recorded_points(const PointTask& task) {
   return task.kind == WorkKind::point ? std::vector<std::uint64_t>{task.point} : task.record;
 }
 
-void copy_transition(const TheoryResult& from, TheoryResult* into) {
-  into->lambda_c = from.lambda_c;
-  into->lambda_coexistence = from.lambda_coexistence;
-  into->lambda_fold = from.lambda_fold;
-  into->lambda_resolution = from.lambda_resolution;
-  into->transition_residual = from.transition_residual;
-  into->transition_order = from.transition_order;
-}
-
 void merge_transition(const TheoryResult& transition, TheoryResult* into) {
-  copy_transition(transition, into);
+  into->lambda_c = transition.lambda_c;
+  into->lambda_coexistence = transition.lambda_coexistence;
+  into->lambda_fold = transition.lambda_fold;
+  into->lambda_resolution = transition.lambda_resolution;
+  into->transition_residual = transition.transition_residual;
+  into->transition_order = transition.transition_order;
   into->status = worse(into->status, transition.status);
   if (!transition.message.empty())
     into->message.append(into->message.empty() ? "" : "; ").append(transition.message);
-}
-
-void set_transition(const CriticalPointResult& t, TheoryResult* into) {
-  into->lambda_c = t.found ? t.lambda_c : NAN;
-  into->lambda_coexistence = t.lambda_coexistence;
-  into->lambda_fold = t.lambda_fold;
-  into->lambda_resolution = t.found ? t.lambda_resolution : NAN;
-  into->transition_residual = t.found ? t.residual : NAN;
-  into->transition_order = t.order;
 }
 
 std::vector<std::uint8_t> encode(const PointTask& task) {

@@ -123,12 +123,9 @@ struct TaskResult {
   int rank = 0;
 };
 
-// Copies the transition fields (lambda_c ... transition_order) of `from` into `into`.
-void copy_transition(const TheoryResult& from, TheoryResult* into);
-// copy_transition, and the transition's status (the worse of both) and message (appended).
+// Copies the transition fields (lambda_c ... transition_order) of `transition` into `into`, with
+// its status (the worse of both) and message (appended).
 void merge_transition(const TheoryResult& transition, TheoryResult* into);
-// The transition fields from an analysis.
-void set_transition(const CriticalPointResult& transition, TheoryResult* into);
 
 std::vector<std::uint8_t> encode(const PointTask& task);
 PointTask decode_task(const std::vector<std::uint8_t>& bytes);

@@ -186,7 +186,7 @@ PointResult solve_point(const PointConfig& c, std::string* report) {
   if (c.theory_enabled) {
     solve_saddle_point(c.theory, problem, &summary);
     r.theory = make_theory_result(summary, seconds_since(start));
-    if (c.theory_critical) add_transition(c, &*r.theory);
+    if (c.theory_critical) merge_transition(transition_result(c), &*r.theory);
     if (report) *report += summary.report();
   } else if (report) {
     *report += "theory disabled (theory.enabled = false)\n";

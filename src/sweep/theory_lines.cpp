@@ -132,8 +132,7 @@ void run_theory_line(const SweepGrid& grid, const PointTask& task, TaskResult* r
   }
 }
 
-void add_transition(const PointConfig& c, TheoryResult* theory) {
-  TheoryResult transition;
+TheoryResult transition_result(const PointConfig& c) {
   CriticalPointResult analysis;
   analysis.status = Status::done;
   if (c.model.architecture == Architecture::dnn) {
@@ -154,23 +153,23 @@ void add_transition(const PointConfig& c, TheoryResult* theory) {
       }
     }
   }
-  set_transition(analysis, theory);
-  if (analysis.status != Status::done) theory->transition_order.reset();  // unknown, not none
-  theory->status = worse(theory->status, analysis.status);
-  if (!analysis.message.empty())
-    theory->message.append(theory->message.empty() ? "" : "; ")
-        .append("transition: ")
-        .append(analysis.message);
+  TheoryResult t;
+  t.status = analysis.status;
+  if (!analysis.message.empty()) t.message = "transition: " + analysis.message;
+  t.lambda_c = analysis.found ? analysis.lambda_c : NAN;
+  t.lambda_coexistence = analysis.lambda_coexistence;
+  t.lambda_fold = analysis.lambda_fold;
+  t.lambda_resolution = analysis.found ? analysis.lambda_resolution : NAN;
+  t.transition_residual = analysis.found ? analysis.residual : NAN;
+  if (analysis.status == Status::done) t.transition_order = analysis.order;  // else unknown
+  return t;
 }
 
 void run_transition(const SweepGrid& grid, const PointTask& task, TaskResult* result) {
   if (task.line.empty()) throw std::invalid_argument("transition task without points");
   const auto start = std::chrono::steady_clock::now();
-  TheoryResult theory;
-  theory.status = Status::done;
-  add_transition(grid.config(task.line.front()), &theory);
-  theory.seconds = seconds_since(start);
-  result->theory = std::move(theory);
+  result->theory = transition_result(grid.config(task.line.front()));
+  result->theory->seconds = seconds_since(start);
 }
 
 }  // namespace kernelsweep

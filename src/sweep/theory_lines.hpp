@@ -41,11 +41,12 @@ bool traces_lam_line(const PointConfig& config);
 // point of task.record. The theory.time_limit and `seconds` of each result are per point (the
 // segment's limit is that times its signal count, its time is shared equally).
 void run_theory_line(const SweepGrid& grid, const PointTask& task, TaskResult* result);
-// The work of a transition task: analyze_transition of the line's network and task, as the
-// transition fields of result->theory (shared by every recorded point).
+// The work of a transition task: transition_result of the line's first point as result->theory
+// (shared by every recorded point).
 void run_transition(const SweepGrid& grid, const PointTask& task, TaskResult* result);
-// The same for a single config (`solve`): the transition fields of *theory, message and status
-// merged into it.
-void add_transition(const PointConfig& config, TheoryResult* theory);
+// The transition analysis of a config's network and task (lam is ignored) as a theory part that
+// holds only the transition fields, its status and a "transition: ..." message (merge_transition
+// adds it to a point's theory). A timed-out analysis is not_converged with the order missing.
+TheoryResult transition_result(const PointConfig& config);
 
 }  // namespace kernelsweep
