@@ -270,7 +270,8 @@ class StateSearch {
         amplitude_(amplitude),
         C_symmetric_(C_symmetric),
         options_(options),
-        all_(entries_where(s, true)) {}
+        all_(entries_where(s, true)),
+        even_(entries_where(s, false)) {}
 
   // Adds the stationary state at C (already converged) and descends from it if it is a saddle.
   void add(const Eigen::MatrixXd& C, const std::string& origin, int depth) {
@@ -298,7 +299,14 @@ class StateSearch {
     if (!positive_definite(C0)) return;
     MinimizeOptions minimize;
     minimize.tolerance = options_.tolerance;
-    const LinearSolveResult r = minimize_free_energy(s_, C0, amplitude_, all_, minimize);
+    // A W -> -W invariant start stays invariant under the descent (F's gradient has no odd-lag
+    // part there): minimize within the even-lag sector. The full Hessian's negative odd-lag
+    // curvature would otherwise force a Levenberg-Marquardt shift on every step, and the descent
+    // would creep to the sector's minimum linearly; add() descends from it along the odd-lag
+    // directions if it is a saddle of F.
+    const bool invariant = s_.has_sign_symmetry() && odd_lag_norm(s_, C0) == 0.0;
+    const LinearSolveResult r =
+        minimize_free_energy(s_, C0, amplitude_, invariant ? even_ : all_, minimize);
     if (!r.converged) return;
     add(r.C, origin, depth);
   }
@@ -335,7 +343,7 @@ class StateSearch {
   double amplitude_;
   Eigen::MatrixXd C_symmetric_;
   StateSearchOptions options_;
-  EntryList all_;
+  EntryList all_, even_;
   std::vector<StationaryState> states_;
 };
 

@@ -8,6 +8,8 @@
 #include <random>
 
 #include "reference.hpp"
+#include "theory/branch_solvers.hpp"
+#include "theory/linear_saddle_point.hpp"
 #include "theory/saddle_point.hpp"
 
 namespace kernelsweep {
@@ -123,6 +125,42 @@ TEST(StationaryStates, SubcriticalBrokenStateBelowLambdaC) {
   EXPECT_LT(reference::linear_fixed_point_defect(n, d, answer.C), 1e-10);
   EXPECT_GT(hessian_minimum(n, d, answer.C), 1e-6);
   EXPECT_GT(hessian_minimum(n, d, symmetric->C), 1e-6);
+}
+
+// A W -> -W invariant start (no odd-lag part) is minimized within the even-lag sector
+// (search_linear_states). At T = 8, lam = 1 the lag-2 seed leads there to a state where the
+// reference gradient of F vanishes in every direction (odd-lag ones included), the same state the
+// minimization over all entries reaches, and a saddle of the full F (negative odd-lag curvature).
+TEST(StationaryStates, InvariantSeedIsMinimizedWithinTheEvenSector) {
+  const NetworkSpec n = network(8);
+  TaskSpec task;
+  const Dataset d = make_dataset(task, n.T);
+  const KernelStructure s(n, d);
+  const BranchSolution symmetric = solve_linear_symmetric(s, TheoryOptions{});
+  ASSERT_EQ(symmetric.status, Status::done) << symmetric.message;
+  const int P = d.P;
+  Eigen::MatrixXd C0 = symmetric.C;
+  for (int t = 0; t + 2 < n.T; ++t) {
+    const Eigen::MatrixXd block = 0.15 * (symmetric.C.block(t * P, t * P, P, P) +
+                                          symmetric.C.block((t + 2) * P, (t + 2) * P, P, P));
+    C0.block(t * P, (t + 2) * P, P, P) += block;
+    C0.block((t + 2) * P, t * P, P, P) += block.transpose();
+  }
+  const LinearSolveResult even =
+      minimize_free_energy(s, C0, 1.0, entries_where(s, false), MinimizeOptions{});
+  ASSERT_TRUE(even.converged) << even.message;
+  for (int i = 0; i < s.M(); ++i)
+    for (int j = 0; j < s.M(); ++j)
+      if (s.is_odd_lag(i, j)) {
+        ASSERT_EQ(even.C(i, j), 0.0);
+      }
+  EXPECT_LT(reference::free_energy_gradient(n, d, even.C).norm(), 1e-10);
+  EXPECT_LT(reference::linear_fixed_point_defect(n, d, even.C), 1e-10);
+  const LinearSolveResult all =
+      minimize_free_energy(s, C0, 1.0, entries_where(s, true), MinimizeOptions{});
+  ASSERT_TRUE(all.converged) << all.message;
+  EXPECT_LT((all.C - even.C).norm(), 1e-8 * even.C.norm());
+  EXPECT_LT(hessian_minimum(n, d, even.C), -1e-4);
 }
 
 // W -> -W: every broken state comes with its image (odd lags negated, q -> -q) at equal F, both
