@@ -99,6 +99,9 @@ class BranchTracer {
     J.row(n_) = border.transpose();
     lu_.compute(J);
     border_ = border;
+    Eigen::VectorXd last = Eigen::VectorXd::Zero(n_ + 1);
+    last(n_) = 1.0;
+    signal_column_ = lu_.solve(last);
   }
 
   Eigen::VectorXd initial_tangent(const BranchPoint& z) {
@@ -148,12 +151,44 @@ class BranchTracer {
     return false;
   }
 
+  // Newton-chord on R(x, a) = 0 at fixed a = z->a from *z. It reuses the factorization of the
+  // bordered Jacobian B = [J_x, dR/da; border^T] of the arclength steps (refactoring it at z, with
+  // the same border, only when the chord stops contracting): with u = B^{-1} (-R, 0) and
+  // v = B^{-1} e_a, the step u - (u_a / v_a) v solves J_x dx = -R with da = 0. A natural-parameter
+  // border of its own would force a refactorization per grid crossing and another one at the next
+  // arclength step.
+  bool correct_at_fixed_signal(BranchPoint* z) {
+    last_evaluations_ = 0;
+    bool fresh = false;
+    double previous = std::numeric_limits<double>::infinity();
+    for (int it = 0; it < 40; ++it) {
+      const LinearEvaluation e = evaluate_linear(s_, unpack(z->x, all_, s_.M()), z->a);
+      ++last_evaluations_;
+      if (!e.ok) return false;
+      Eigen::VectorXd F = Eigen::VectorXd::Zero(n_ + 1);
+      F.head(n_) = pack(e.precision - e.C_inv, all_);
+      if (e.fixed_point_residual < tolerance_) return true;
+      const double norm = F.norm();
+      if (!has_lu_ || norm > 0.5 * previous) {
+        if (fresh && norm > 0.9 * previous) return false;  // Newton itself does not contract
+        factor(*z, border_.size() == n_ + 1 ? border_ : Eigen::VectorXd::Unit(n_ + 1, n_), e);
+        has_lu_ = fresh = true;
+      } else {
+        fresh = false;
+      }
+      previous = norm;
+      const Eigen::VectorXd u = lu_.solve(-F);
+      const double v_a = signal_column_(n_);
+      if (!u.allFinite() || !(std::abs(v_a) > 0.0)) return false;
+      z->x += u.head(n_) - (u(n_) / v_a) * signal_column_.head(n_);
+    }
+    return false;
+  }
+
   // Solves at every grid signal strictly past a.a up to b.a (interpolated start, a fixed); false
   // if one of them fails or lands far from the interpolation (a jump to another branch).
   bool record_crossings(const BranchPoint& a, const BranchPoint& b, const Record& record) {
     const double lo = std::min(a.a, b.a), hi = std::max(a.a, b.a);
-    Eigen::VectorXd border = Eigen::VectorXd::Zero(n_ + 1);
-    border(n_) = 1.0;
     std::vector<std::pair<std::size_t, Eigen::MatrixXd>> found;
     for (std::size_t i = 0; i < grid_.size(); ++i) {
       const double g = grid_[i];
@@ -162,7 +197,7 @@ class BranchTracer {
       const double t = (g - a.a) / (b.a - a.a);
       BranchPoint z{a.x + t * (b.x - a.x), g};
       const Eigen::VectorXd guess = z.x;
-      if (!correct(&z, border, g)) return false;
+      if (!correct_at_fixed_signal(&z)) return false;
       if ((z.x - guess).norm() > 0.1 * (b.x - a.x).norm() + 1e-8 * z.x.norm()) return false;
       found.emplace_back(i, unpack(z.x, all_, s_.M()));
     }
@@ -177,7 +212,7 @@ class BranchTracer {
   int n_;
   double spacing_ = 0.05;
   Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
-  Eigen::VectorXd border_;
+  Eigen::VectorXd border_, signal_column_;  // signal_column_ = B^{-1} e_a
   bool has_lu_ = false;
   int last_evaluations_ = 0;
 };
