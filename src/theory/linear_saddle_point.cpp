@@ -140,9 +140,10 @@ Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixX
       dC(i, j) = dC(j, i) = 1.0;
       tilt = s.readout_tilt_derivative(e.readout, dC);
     }
-    // dR(k, l) for every l and k <= l; row r of the column is dR(entries[r]).
-    int row = 0;
-    for (int l = 0; l < M && row < n; ++l) {
+    // dR(k, l) for l >= j and k <= l; row r >= col of the column is dR(entries[r]) (entries are
+    // ordered by (l, k)). The rows above col follow from the symmetry below.
+    int row = col;
+    for (int l = j; l < M && row < n; ++l) {
       const int len = l + 1;
       // dK^{-1}(k, l), k <= l
       if (shiftable) {
@@ -182,6 +183,11 @@ Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixX
       for (; row < n && entries[row].second == l; ++row) J(row, col) = dR(entries[row].first);
     }
   }
+  // R = 2 dF/dC, so D J is the packed Hessian of F (D = 1/2 on diagonal entries, see
+  // to_packed_hessian): symmetric, J(c, r) = D_r J(r, c) / D_c. Half the columns' work.
+  const auto weight = [&](int k) { return entries[k].first == entries[k].second ? 0.5 : 1.0; };
+  for (int col = 0; col < n; ++col)
+    for (int r = col + 1; r < n; ++r) J(col, r) = weight(r) / weight(col) * J(r, col);
   return J;
 }
 
