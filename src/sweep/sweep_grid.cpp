@@ -42,7 +42,8 @@ std::vector<std::size_t> SweepGrid::shape() const {
 }
 
 std::vector<std::size_t> SweepGrid::coordinates(std::uint64_t point) const {
-  if (point >= size_) throw std::out_of_range("point " + std::to_string(point) + " is outside the grid");
+  if (point >= size_)
+    throw std::out_of_range("point " + std::to_string(point) + " is outside the grid");
   std::vector<std::size_t> index(dimensions_.size());
   for (std::size_t d = dimensions_.size(); d-- > 0;) {
     index[d] = point % dimensions_[d].length;
@@ -88,15 +89,12 @@ void check_grid_size(const SweepGrid& grid, bool confirmed) {
   // integer size saturates at 2^64 - 1).
   double points = 1.0;
   for (const auto& d : grid.dimensions()) points *= static_cast<double>(d.length);
-  char count[64];
-  std::snprintf(count, sizeof count, points < 1e15 ? "%.0f" : "%.3g", points);
-  if (grid.size() > kMaxPointsWithoutConfirmation && !confirmed)
-    throw ConfigError(grid.spec().name + ": the grid has " + count +
-                      " points (> 10^7); pass --yes if you really mean it");
+  // Too large for any file first: --yes would not help there.
   if (points > static_cast<double>(kMaxPoints))
-    throw ConfigError(grid.spec().name + ": the grid has " + count +
-                      " points, more than one results file holds (" + std::to_string(kMaxPoints) +
-                      "); split the sweep");
+    throw ConfigError(too_many_points(grid.spec().name, points));
+  if (grid.size() > kMaxPointsWithoutConfirmation && !confirmed)
+    throw ConfigError(grid.spec().name + ": the grid has " + std::to_string(grid.size()) +
+                      " points (> 10^7); pass --yes if you really mean it");
 }
 
 }  // namespace kernelsweep

@@ -141,16 +141,18 @@ void refuse_absurd_size(const SweepSpec& spec) {
     });
     if (!zipped_later) points *= static_cast<double>(axis.values.size());
   }
-  if (points > static_cast<double>(kMaxPoints)) {
-    char count[64];
-    std::snprintf(count, sizeof count, "%.3g", points);
-    throw ConfigError(spec.name + ": the grid has " + count +
-                      " points, more than one results file holds (" + std::to_string(kMaxPoints) +
-                      "); split the sweep");
-  }
+  if (points > static_cast<double>(kMaxPoints))
+    throw ConfigError(too_many_points(spec.name, points));
 }
 
 }  // namespace
+
+std::string too_many_points(const std::string& name, double points) {
+  char count[64];
+  std::snprintf(count, sizeof count, points < 1e15 ? "%.0f" : "%.3g", points);
+  return name + ": the grid has " + count + " points, more than one results file holds (" +
+         std::to_string(kMaxPoints) + "); split the sweep";
+}
 
 SweepSpec parse_sweep_spec(const YAML::Node& root, const std::string& source) {
   try {

@@ -5,10 +5,10 @@
 //          {key: model.architecture, values: [rnn, dnn]}]
 //   zip: [[task.lam, model.T]]   # axes that advance together form one dimension
 // Validation errors raise ConfigError naming the key ("axes[1].linspace.num must be ...").
+#include <yaml-cpp/yaml.h>
 #include <cstdint>
 #include <string>
 #include <vector>
-#include <yaml-cpp/yaml.h>
 
 #include "sweep/point_config.hpp"
 
@@ -17,10 +17,12 @@ namespace kernelsweep {
 // The most points one results file holds, even with --yes (a status byte and a todo index per
 // point must fit in memory, ~9 GB here).
 inline constexpr std::uint64_t kMaxPoints = 1'000'000'000;
+// The refusal of a grid of `points` (> kMaxPoints) points, for the sweep `name`.
+std::string too_many_points(const std::string& name, double points);
 
 struct SweepAxis {
-  std::string key;   // a point-config key path, e.g. task.lam
-  std::string name;  // dimension / coordinate name in the results file, e.g. lam
+  std::string key;                 // a point-config key path, e.g. task.lam
+  std::string name;                // dimension / coordinate name in the results file, e.g. lam
   std::vector<YAML::Node> values;  // expanded scalar values, in order
 };
 
@@ -30,8 +32,8 @@ struct SweepSpec {
   YAML::Node base;         // the point config every grid point starts from
   std::vector<SweepAxis> axes;
   std::vector<std::vector<std::string>> zip;  // groups of axis keys advancing together
-  std::string normalized_yaml;  // canonical text: explicit values, sorted base keys
-  std::string hash;             // 16 hex digits of FNV-1a over normalized_yaml
+  std::string normalized_yaml;                // canonical text: explicit values, sorted base keys
+  std::string hash;                           // 16 hex digits of FNV-1a over normalized_yaml
 };
 
 // Parses and validates a sweep document; `source` prefixes error messages (usually the path).
