@@ -492,6 +492,7 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
       }
     }
     const Eigen::VectorXd step = -llt.solve(gradient);
+    const Eigen::MatrixXd C_before = C;
     bool accepted = false;
     for (double a = 1.0; a > 1e-10; a *= 0.5) {
       const Eigen::MatrixXd C_try = C + a * unpack(step, entries, M);
@@ -506,12 +507,34 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
         break;
       }
     }
+    // At a saddle the shifted step leaves along the negative curvature only by a factor
+    // shift / (shift + lambda_min) per iteration (~2: tens of iterations creep past a saddle);
+    // the Lanczos Ritz vector of this Hessian, when its Rayleigh quotient is negative, gives a
+    // direction of descent to second order: take it instead if it lowers F more.
+    if (accepted && fails.lambda_min_upper_bound() < 0.0 && ritz.size() == n) {
+      Eigen::VectorXd d = ritz / ritz.norm();
+      if (gradient.dot(d) > 0.0) d = -d;
+      for (double length : {4.0, 2.0, 1.0}) {
+        const Eigen::MatrixXd C_try = C_before + length * step.norm() * unpack(d, entries, M);
+        LinearEvaluation e_try;
+        const double F_try = free_energy(C_try, &e_try);
+        if (F_try < F) {
+          stagnant = false;
+          C = C_try;
+          e = std::move(e_try);
+          F = F_try;
+          break;
+        }
+      }
+    }
     if (!accepted) {
       result.message = "free-energy line search failed";
       break;
     }
-    // Near the minimum F changes by ~|R|^2, below its rounding: finish by Newton on R instead.
-    if (stagnant && shift == 0.0 && e.ok) break;
+    // Near the minimum F changes by ~|R|^2, below its rounding, and the F line search stalls
+    // (residuals ~1e-9 for several steps): once the Hessian is positive definite and the residual
+    // small, or F stagnates, finish by Newton on R instead.
+    if (shift == 0.0 && e.ok && (stagnant || e.fixed_point_residual < 1e-7)) break;
   }
   if (e.ok && !(e.fixed_point_residual < options.tolerance) && e.fixed_point_residual < 1e-4) {
     NewtonOptions newton;
