@@ -320,10 +320,15 @@ void trace_lambda_line(const TheoryOptions& options, const NetworkSpec& network,
       search.point_index = options.point_index * 1000003 + i;
       for (const StationaryState& st : search_linear_states(s, lams[i], symmetric[i].C, search)) {
         if (st.kind == StateKind::symmetric) continue;
+        // Images need no branch of their own: the W -> -W image of every traced state, and the
+        // lag-2 twin of every one without odd-lag entries, are added at each signal below.
         const bool known =
             std::any_of(found[i].begin(), found[i].end(), [&](const Eigen::MatrixXd& C) {
-              return same_state(C, st.C) ||
-                     (s.has_sign_symmetry() && same_state(mirror_state(s, C), st.C));
+              if (same_state(C, st.C)) return true;
+              if (!s.has_sign_symmetry()) return false;
+              const Eigen::MatrixXd mirror = mirror_state(s, C);
+              const bool odd_free = (mirror - C).norm() < 2e-9 * C.norm();  // as add_lag2_twins
+              return same_state(mirror, st.C) || (odd_free && same_state(lag2_twin(s, C), st.C));
             });
         if (known) continue;
         found[i].push_back(st.C);
