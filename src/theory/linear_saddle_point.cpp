@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "model/deadline.hpp"
+#include "theory/parity_blocks.hpp"
 
 namespace kernelsweep {
 
@@ -211,9 +212,17 @@ LinearSolveResult iterate_fixed_point(const KernelStructure& s, const Eigen::Mat
                                       double amplitude, const EntryList& entries,
                                       const FixedPointOptions& options) {
   const int M = s.M();
+  // Over entries without odd lags (tasks with the W -> -W symmetry) every iterate is invariant:
+  // the equations split into two parity blocks.
+  const bool blockwise = parity_blocks_apply(s, entries);
+  const ParityBlocks blocks(s);
+  const auto evaluate = [&](const Eigen::MatrixXd& C) {
+    return blockwise ? evaluate_linear_invariant(s, blocks, C, amplitude)
+                     : evaluate_linear(s, C, amplitude);
+  };
   LinearSolveResult result;
   Eigen::VectorXd x = pack(C0, entries);
-  LinearEvaluation e = evaluate_linear(s, unpack(x, entries, M), amplitude);
+  LinearEvaluation e = evaluate(unpack(x, entries, M));
   if (!e.ok) {
     result.breakdown = true;
     result.C = C0;
@@ -240,14 +249,14 @@ LinearSolveResult iterate_fixed_point(const KernelStructure& s, const Eigen::Mat
       const Eigen::VectorXd gamma = dF.colPivHouseholderQr().solve(f);
       if (gamma.allFinite()) candidate = x + mixing * f - (dX + mixing * dF) * gamma;
     }
-    LinearEvaluation next = evaluate_linear(s, unpack(candidate, entries, M), amplitude);
+    LinearEvaluation next = evaluate(unpack(candidate, entries, M));
     if (!next.ok) {  // safeguard: a short plain step, history dropped
       dx_history.clear();
       df_history.clear();
       bool recovered = false;
       for (double a = 0.5 * mixing; a > 1e-4; a *= 0.5) {
         candidate = x + a * f;
-        next = evaluate_linear(s, unpack(candidate, entries, M), amplitude);
+        next = evaluate(unpack(candidate, entries, M));
         if (next.ok) {
           recovered = true;
           break;
@@ -299,6 +308,15 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
   LinearSolveResult result;
   Eigen::MatrixXd C = C0;
   double field = options.field;
+  // Without field or constraint, over entries without odd lags from an invariant start, every
+  // iterate is W -> -W invariant: the equations split into two parity blocks.
+  const bool blockwise =
+      !constrained && field == 0.0 && parity_blocks_apply(s, entries) && is_parity_invariant(s, C0);
+  const ParityBlocks blocks(s);
+  const auto evaluate = [&](const Eigen::MatrixXd& Cx, double field_x) {
+    return blockwise ? evaluate_linear_invariant(s, blocks, Cx, amplitude)
+                     : evaluate_linear(s, Cx, amplitude, field_x);
+  };
 
   const auto equations = [&](const Eigen::MatrixXd& Cx, const LinearEvaluation& ex) {
     Eigen::VectorXd r(unknowns);
@@ -307,7 +325,7 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
     return r;
   };
 
-  LinearEvaluation e = evaluate_linear(s, C, amplitude, field);
+  LinearEvaluation e = evaluate(C, field);
   if (!e.ok) {
     result.breakdown = true;
     result.C = C;
@@ -337,7 +355,7 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
     for (double a = 1.0; a > 1e-6; a *= 0.5) {
       const Eigen::MatrixXd C_try = C + a * unpack(step.head(n), entries, M);
       const double field_try = constrained ? field + a * step(n) : field;
-      LinearEvaluation e_try = evaluate_linear(s, C_try, amplitude, field_try);
+      LinearEvaluation e_try = evaluate(C_try, field_try);
       if (!e_try.ok) continue;
       const Eigen::VectorXd r_try = equations(C_try, e_try);
       if (r_try.norm() < (1.0 - 1e-4 * a) * r.norm() || a <= 1.0 / 64) {

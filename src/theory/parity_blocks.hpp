@@ -1,0 +1,59 @@
+#pragma once
+// W -> -W invariant kernels (no odd-lag entries; tasks with the sign symmetry of docs/theory.md
+// 3.2) are block diagonal once the indices are ordered by the parity of their time step, and so
+// are K(C), K^{-1}, G, C_hat and the fixed-point map's image (the shift and the readout keep the
+// lag's parity). Every O(M^3) step of the linear equations then splits into two of half the size:
+// a quarter of the work.
+#include <Eigen/Core>
+#include <vector>
+
+#include "theory/kernel_structure.hpp"
+#include "theory/linear_saddle_point.hpp"
+
+namespace kernelsweep {
+
+class ParityBlocks {
+ public:
+  explicit ParityBlocks(const KernelStructure& s);
+  // Indices mu = t P + p with t even (odd), increasing.
+  const std::vector<int>& even() const { return even_; }
+  const std::vector<int>& odd() const { return odd_; }
+  Eigen::MatrixXd even_block(const Eigen::MatrixXd& A) const { return A(even_, even_); }
+  Eigen::MatrixXd odd_block(const Eigen::MatrixXd& A) const { return A(odd_, odd_); }
+  // The M x M matrix with these blocks (odd-lag entries zero).
+  Eigen::MatrixXd merge(const Eigen::MatrixXd& even_part, const Eigen::MatrixXd& odd_part) const;
+  // Parity order: position -> mu (even() then odd()), and mu -> position.
+  const std::vector<int>& order() const { return order_; }
+  int position(int mu) const { return position_[static_cast<std::size_t>(mu)]; }
+  bool odd_time(int mu) const { return ((mu / P_) & 1) != 0; }
+
+ private:
+  int M_ = 0, P_ = 1;
+  std::vector<int> even_, odd_, order_, position_;
+};
+
+// Whether the blockwise evaluation applies: a task with the W -> -W symmetry, solved over entries
+// without odd lags (the packed unknowns cannot leave the invariant subspace).
+bool parity_blocks_apply(const KernelStructure& s, const EntryList& entries);
+
+// Whether every odd-lag entry of C is exactly zero.
+bool is_parity_invariant(const KernelStructure& s, const Eigen::MatrixXd& C);
+
+// evaluate_linear(s, C, amplitude) (field 0) for a C without odd-lag entries on a task with the
+// sign symmetry, computed blockwise: the same quantities (to rounding), the same failure messages.
+LinearEvaluation evaluate_linear_invariant(const KernelStructure& s, const ParityBlocks& blocks,
+                                           const Eigen::MatrixXd& C, double amplitude);
+
+// The entries of one W -> -W sector (odd: odd lags), in the order of entries_where(s, true).
+EntryList sector_entries(const KernelStructure& s, bool odd);
+
+// residual_jacobian(s, C, e, sector_entries(s, odd)) at a C without odd-lag entries, by the same
+// formulas in the same order (so the same numbers), but each column's entries are computed only
+// on the rows of the sector (half the upper triangle) and only from the parity blocks where the
+// factors are not zero (a quarter of the products): at an invariant C a direction of one sector
+// moves R only in that sector.
+Eigen::MatrixXd sector_residual_jacobian(const KernelStructure& s, const ParityBlocks& blocks,
+                                         const Eigen::MatrixXd& C, const LinearEvaluation& e,
+                                         bool odd);
+
+}  // namespace kernelsweep
