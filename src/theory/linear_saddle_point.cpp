@@ -217,12 +217,18 @@ LinearSolveResult iterate_fixed_point(const KernelStructure& s, const Eigen::Mat
   const bool blockwise = parity_blocks_apply(s, entries);
   const ParityBlocks blocks(s);
   const auto evaluate = [&](const Eigen::MatrixXd& C) {
-    return blockwise ? evaluate_linear_invariant(s, blocks, C, amplitude)
-                     : evaluate_linear(s, C, amplitude);
+    if (blockwise) return invariant_fixed_point_map(s, blocks, C, amplitude);
+    LinearEvaluation full = evaluate_linear(s, C, amplitude);
+    FixedPointImage image;
+    image.ok = full.ok;
+    image.failure = std::move(full.failure);
+    image.next_C = std::move(full.next_C);
+    image.fixed_point_residual = full.fixed_point_residual;
+    return image;
   };
   LinearSolveResult result;
   Eigen::VectorXd x = pack(C0, entries);
-  LinearEvaluation e = evaluate(unpack(x, entries, M));
+  FixedPointImage e = evaluate(unpack(x, entries, M));
   if (!e.ok) {
     result.breakdown = true;
     result.C = C0;
@@ -249,7 +255,7 @@ LinearSolveResult iterate_fixed_point(const KernelStructure& s, const Eigen::Mat
       const Eigen::VectorXd gamma = dF.colPivHouseholderQr().solve(f);
       if (gamma.allFinite()) candidate = x + mixing * f - (dX + mixing * dF) * gamma;
     }
-    LinearEvaluation next = evaluate(unpack(candidate, entries, M));
+    FixedPointImage next = evaluate(unpack(candidate, entries, M));
     if (!next.ok) {  // safeguard: a short plain step, history dropped
       dx_history.clear();
       df_history.clear();

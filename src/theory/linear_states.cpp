@@ -69,17 +69,18 @@ HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd
   if (!e.defined || !e.readout.ok) return check;
   check.defined = true;
   if (invariant) {
-    const auto sector_hessian = [&](bool odd) {
-      Eigen::MatrixXd h = sector_residual_jacobian(s, blocks, C, e, odd);
-      to_packed_hessian(&h, sector_entries(s, odd));
-      return h;
-    };
-    const Eigen::MatrixXd h_even = sector_hessian(false);
-    const Eigen::MatrixXd h_odd = sector_hessian(true);
+    Eigen::MatrixXd h_even = sector_packed_hessian(s, blocks, C, e, false);
+    Eigen::MatrixXd h_odd = sector_packed_hessian(s, blocks, C, e, true);
     double scale = h_even.size() > 0 ? h_even.diagonal().cwiseAbs().maxCoeff() : 0.0;
     if (h_odd.size() > 0) scale = std::max(scale, h_odd.diagonal().cwiseAbs().maxCoeff());
-    check.stable =
-        shifted_cholesky_succeeds(h_even, scale) && shifted_cholesky_succeeds(h_odd, scale);
+    // shifted_cholesky_succeeds, in place (the sector Hessians are not needed afterwards).
+    const auto shifted_cholesky_in_place = [&](Eigen::MatrixXd* h) {
+      if (h->rows() == 0) return true;
+      h->diagonal().array() += kStabilityTolerance * scale;
+      const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(*h);
+      return llt.info() == Eigen::Success;
+    };
+    check.stable = shifted_cholesky_in_place(&h_even) && shifted_cholesky_in_place(&h_odd);
     return check;
   }
   const EntryList all = entries_where(s, true);

@@ -5,6 +5,7 @@
 // lag's parity). Every O(M^3) step of the linear equations then splits into two of half the size:
 // a quarter of the work.
 #include <Eigen/Core>
+#include <string>
 #include <vector>
 
 #include "theory/kernel_structure.hpp"
@@ -26,10 +27,18 @@ class ParityBlocks {
   const std::vector<int>& order() const { return order_; }
   int position(int mu) const { return position_[static_cast<std::size_t>(mu)]; }
   bool odd_time(int mu) const { return ((mu / P_) & 1) != 0; }
+  // The blocks of the input kernel X, and how many indices of each block have a successor
+  // mu + P (mu < (T - 1) P: the first ones of the block).
+  const Eigen::MatrixXd& input_even() const { return X_even_; }
+  const Eigen::MatrixXd& input_odd() const { return X_odd_; }
+  int shifted_even() const { return shifted_even_; }
+  int shifted_odd() const { return shifted_odd_; }
 
  private:
   int M_ = 0, P_ = 1;
   std::vector<int> even_, odd_, order_, position_;
+  Eigen::MatrixXd X_even_, X_odd_;
+  int shifted_even_ = 0, shifted_odd_ = 0;
 };
 
 // Whether the blockwise evaluation applies: a task with the W -> -W symmetry, solved over entries
@@ -55,5 +64,26 @@ EntryList sector_entries(const KernelStructure& s, bool odd);
 Eigen::MatrixXd sector_residual_jacobian(const KernelStructure& s, const ParityBlocks& blocks,
                                          const Eigen::MatrixXd& C, const LinearEvaluation& e,
                                          bool odd);
+
+// The packed Hessian of F over sector_entries(s, odd) at an invariant C: the sector Jacobian with
+// to_packed_hessian applied (the same numbers, symmetrized through one transposed copy).
+Eigen::MatrixXd sector_packed_hessian(const KernelStructure& s, const ParityBlocks& blocks,
+                                      const Eigen::MatrixXd& C, const LinearEvaluation& e,
+                                      bool odd);
+
+// The image of C under the fixed-point map, all that the fixed-point iteration needs.
+struct FixedPointImage {
+  bool ok = false;  // as LinearEvaluation::ok
+  std::string failure;
+  Eigen::MatrixXd next_C;
+  double fixed_point_residual = 0.0;  // |next_C - C|_F / |C|_F
+};
+
+// next_C = (K^{-1} - C_hat)^{-1} of evaluate_linear(s, C, amplitude) for a C without odd-lag
+// entries (task with the sign symmetry), with every step on the two blocks: K(C) and C_hat are
+// assembled blockwise (the shift maps the odd block into the even one and back), and what the map
+// does not need (C^{-1}, log-determinants) is skipped. Same numbers, same failure messages.
+FixedPointImage invariant_fixed_point_map(const KernelStructure& s, const ParityBlocks& blocks,
+                                          const Eigen::MatrixXd& C, double amplitude);
 
 }  // namespace kernelsweep

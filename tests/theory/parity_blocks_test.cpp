@@ -85,6 +85,11 @@ TEST(ParityBlocks, EvaluationEqualsTheFullOne) {
       EXPECT_NEAR(fast.fixed_point_residual, full.fixed_point_residual,
                   1e-12 * (1.0 + full.fixed_point_residual));
       EXPECT_NEAR(linear_free_energy(C, fast), linear_free_energy(C, full), 1e-12);
+      const FixedPointImage image = invariant_fixed_point_map(s, blocks, C, 1.0);
+      ASSERT_TRUE(image.ok);
+      EXPECT_LT(relative(image.next_C, full.next_C), 1e-13);
+      EXPECT_NEAR(image.fixed_point_residual, full.fixed_point_residual,
+                  1e-12 * (1.0 + full.fixed_point_residual));
     }
     // A kernel that is not positive definite fails with the same message.
     const Eigen::MatrixXd bad = -C_sym;
@@ -92,6 +97,15 @@ TEST(ParityBlocks, EvaluationEqualsTheFullOne) {
     const LinearEvaluation fast = evaluate_linear_invariant(s, blocks, bad, 1.0);
     EXPECT_FALSE(fast.ok);
     EXPECT_EQ(fast.failure, full.failure);
+    const FixedPointImage image = invariant_fixed_point_map(s, blocks, bad, 1.0);
+    EXPECT_FALSE(image.ok);
+    EXPECT_EQ(image.failure, full.failure);
+    // A strong signal breaks K^{-1} - C_hat at the prior kernel: the same verdict.
+    const Eigen::MatrixXd prior = s.linear_prior_kernel();
+    const LinearEvaluation strong = evaluate_linear(s, prior, 50.0);
+    const FixedPointImage strong_image = invariant_fixed_point_map(s, blocks, prior, 50.0);
+    EXPECT_EQ(strong_image.ok, strong.ok);
+    EXPECT_EQ(strong_image.failure, strong.failure);
   }
 }
 
@@ -121,6 +135,10 @@ TEST(ParityBlocks, SectorJacobianMatchesDirectionalDerivatives) {
       }
       EXPECT_LT(worst, 1e-12);
       EXPECT_LT(leak, 1e-13);
+      // The packed sector Hessian is to_packed_hessian of the full code's Jacobian over the sector.
+      Eigen::MatrixXd expected_hessian = residual_jacobian(s, C, e, sector);
+      to_packed_hessian(&expected_hessian, sector);
+      EXPECT_LT(relative(sector_packed_hessian(s, blocks, C, e, odd), expected_hessian), 1e-14);
     }
   }
 }
