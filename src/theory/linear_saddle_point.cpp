@@ -319,6 +319,8 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
   const bool blockwise =
       !constrained && field == 0.0 && parity_blocks_apply(s, entries) && is_parity_invariant(s, C0);
   const ParityBlocks blocks(s);
+  // There the Jacobian over the even-lag entries is the even sector's.
+  const bool sector_jacobian = blockwise && entries == sector_entries(s, false);
   const auto evaluate = [&](const Eigen::MatrixXd& Cx, double field_x) {
     return blockwise ? evaluate_linear_invariant(s, blocks, Cx, amplitude)
                      : evaluate_linear(s, Cx, amplitude, field_x);
@@ -345,7 +347,8 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
     const bool constraint_met = !constrained || std::abs(r(n)) < 1e-13 * (1.0 + C.norm());
     if (e.fixed_point_residual < options.tolerance && constraint_met) break;
     Eigen::MatrixXd J(unknowns, unknowns);
-    J.topLeftCorner(n, n) = residual_jacobian(s, C, e, entries);
+    J.topLeftCorner(n, n) = sector_jacobian ? sector_residual_jacobian(s, blocks, C, e, false)
+                                            : residual_jacobian(s, C, e, entries);
     if (constrained) {
       for (int j = 0; j < n; ++j)
         J(n, j) = s.order_parameter(unit_symmetric(entries[j].first, entries[j].second, M));
