@@ -26,9 +26,34 @@ namespace {
 void write_summary(std::ostream& out, const std::string& label, const TheorySummary& s) {
   out << "point " << label << " status " << to_string(s.status) << " selected " << s.selected
       << " stable " << s.stable_count() << " states " << s.states.size() << "\n";
-  for (const auto& st : s.states)
+  for (const auto& st : s.states) {
     out << "state " << st.name << " " << to_string(st.status) << " " << (st.stable ? 1 : 0) << " "
-        << st.q << " " << st.free_energy << "\n";
+        << st.q << " " << st.free_energy << " " << st.residual << " " << st.C.rows();
+    // The upper triangle of C (ignored by the discrete/q/F comparison; compared as |dC|_F / |C|_F).
+    for (Eigen::Index j = 0; j < st.C.cols(); ++j)
+      for (Eigen::Index i = 0; i <= j; ++i) out << " " << st.C(i, j);
+    out << "\n";
+  }
+}
+
+// The trailing fields of a state line: residual, then C's size and upper triangle (empty if the
+// record predates them).
+std::vector<double> trailing_fields(std::istringstream& x, double* residual) {
+  std::vector<double> c;
+  int m = 0;
+  if (!(x >> *residual >> m)) return c;
+  for (double v; x >> v;) c.push_back(v);
+  return c;
+}
+
+double relative_distance(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size() || a.empty()) return 0.0;
+  double d = 0.0, n = 0.0;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    d += (a[k] - b[k]) * (a[k] - b[k]);
+    n += a[k] * a[k];
+  }
+  return n > 0.0 ? std::sqrt(d / n) : 0.0;
 }
 
 std::vector<double> grid(double lo, double hi, int n) {
@@ -127,7 +152,7 @@ bool close(double a, double b, double rtol) {
 int compare(const std::string& old_file, const std::string& new_file, double rtol) {
   const auto a = read_points(old_file), b = read_points(new_file);
   int mismatches = 0, compared = 0;
-  double worst = 0.0;
+  double worst = 0.0, worst_F = 0.0, worst_C = 0.0, worst_residual = 0.0;
   for (const auto& [label, old_point] : a) {
     const auto it =
         std::find_if(b.begin(), b.end(), [&](const auto& p) { return p.first == label; });
@@ -145,6 +170,11 @@ int compare(const std::string& old_file, const std::string& new_file, double rto
       y >> tag >> name2 >> status2 >> stable2 >> q2 >> F2;
       worst = std::max(worst, std::max(std::abs(q1 - q2) / (1.0 + std::abs(q1)),
                                        std::abs(F1 - F2) / (1.0 + std::abs(F1))));
+      worst_F = std::max(worst_F, std::abs(F1 - F2) / std::max(std::abs(F1), 1e-300));
+      double r1 = 0.0, r2 = 0.0;
+      const std::vector<double> c1 = trailing_fields(x, &r1), c2 = trailing_fields(y, &r2);
+      worst_C = std::max(worst_C, relative_distance(c1, c2));
+      worst_residual = std::max(worst_residual, std::max(r1, r2));
       same = name1 == name2 && status1 == status2 && stable1 == stable2 && close(q1, q2, rtol) &&
              close(F1, F2, rtol);
     }
@@ -157,7 +187,9 @@ int compare(const std::string& old_file, const std::string& new_file, double rto
   }
   std::cout << compared << " points compared, " << mismatches
             << " differ; largest relative difference of q or F among matching ones: " << worst
-            << "\n";
+            << "\n"
+            << "among matching states: max |dF| / |F| " << worst_F << ", max |dC|_F / |C|_F "
+            << worst_C << ", max residual " << worst_residual << "\n";
   return mismatches == 0 ? 0 : 1;
 }
 

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "model/deadline.hpp"
+#include "theory/parity_blocks.hpp"
 
 namespace kernelsweep {
 
@@ -217,9 +218,23 @@ LinearSolveResult iterate_fixed_point(const KernelStructure& s, const Eigen::Mat
                                       double amplitude, const EntryList& entries,
                                       const FixedPointOptions& options) {
   const int M = s.M();
+  // Over entries without odd lags (tasks with the W -> -W symmetry) every iterate is invariant:
+  // the equations split into two parity blocks.
+  const bool blockwise = parity_blocks_apply(s, entries);
+  const ParityBlocks blocks(s);
+  const auto evaluate = [&](const Eigen::MatrixXd& C) {
+    if (blockwise) return invariant_fixed_point_map(s, blocks, C, amplitude);
+    LinearEvaluation full = evaluate_linear(s, C, amplitude);
+    FixedPointImage image;
+    image.ok = full.ok;
+    image.failure = std::move(full.failure);
+    image.next_C = std::move(full.next_C);
+    image.fixed_point_residual = full.fixed_point_residual;
+    return image;
+  };
   LinearSolveResult result;
   Eigen::VectorXd x = pack(C0, entries);
-  LinearEvaluation e = evaluate_linear(s, unpack(x, entries, M), amplitude);
+  FixedPointImage e = evaluate(unpack(x, entries, M));
   if (!e.ok) {
     result.breakdown = true;
     result.C = C0;
@@ -246,14 +261,14 @@ LinearSolveResult iterate_fixed_point(const KernelStructure& s, const Eigen::Mat
       const Eigen::VectorXd gamma = dF.colPivHouseholderQr().solve(f);
       if (gamma.allFinite()) candidate = x + mixing * f - (dX + mixing * dF) * gamma;
     }
-    LinearEvaluation next = evaluate_linear(s, unpack(candidate, entries, M), amplitude);
+    FixedPointImage next = evaluate(unpack(candidate, entries, M));
     if (!next.ok) {  // safeguard: a short plain step, history dropped
       dx_history.clear();
       df_history.clear();
       bool recovered = false;
       for (double a = 0.5 * mixing; a > 1e-4; a *= 0.5) {
         candidate = x + a * f;
-        next = evaluate_linear(s, unpack(candidate, entries, M), amplitude);
+        next = evaluate(unpack(candidate, entries, M));
         if (next.ok) {
           recovered = true;
           break;
@@ -305,6 +320,17 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
   LinearSolveResult result;
   Eigen::MatrixXd C = C0;
   double field = options.field;
+  // Without field or constraint, over entries without odd lags from an invariant start, every
+  // iterate is W -> -W invariant: the equations split into two parity blocks.
+  const bool blockwise =
+      !constrained && field == 0.0 && parity_blocks_apply(s, entries) && is_parity_invariant(s, C0);
+  const ParityBlocks blocks(s);
+  // There the Jacobian over the even-lag entries is the even sector's.
+  const bool sector_jacobian = blockwise && entries == sector_entries(s, false);
+  const auto evaluate = [&](const Eigen::MatrixXd& Cx, double field_x) {
+    return blockwise ? evaluate_linear_invariant(s, blocks, Cx, amplitude)
+                     : evaluate_linear(s, Cx, amplitude, field_x);
+  };
 
   const auto equations = [&](const Eigen::MatrixXd& Cx, const LinearEvaluation& ex) {
     Eigen::VectorXd r(unknowns);
@@ -313,7 +339,7 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
     return r;
   };
 
-  LinearEvaluation e = evaluate_linear(s, C, amplitude, field);
+  LinearEvaluation e = evaluate(C, field);
   if (!e.ok) {
     result.breakdown = true;
     result.C = C;
@@ -327,7 +353,8 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
     const bool constraint_met = !constrained || std::abs(r(n)) < 1e-13 * (1.0 + C.norm());
     if (e.fixed_point_residual < options.tolerance && constraint_met) break;
     Eigen::MatrixXd J(unknowns, unknowns);
-    J.topLeftCorner(n, n) = residual_jacobian(s, C, e, entries);
+    J.topLeftCorner(n, n) = sector_jacobian ? sector_residual_jacobian(s, blocks, C, e, false)
+                                            : residual_jacobian(s, C, e, entries);
     if (constrained) {
       for (int j = 0; j < n; ++j)
         J(n, j) = s.order_parameter(unit_symmetric(entries[j].first, entries[j].second, M));
@@ -343,7 +370,7 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
     for (double a = 1.0; a > 1e-6; a *= 0.5) {
       const Eigen::MatrixXd C_try = C + a * unpack(step.head(n), entries, M);
       const double field_try = constrained ? field + a * step(n) : field;
-      LinearEvaluation e_try = evaluate_linear(s, C_try, amplitude, field_try);
+      LinearEvaluation e_try = evaluate(C_try, field_try);
       if (!e_try.ok) continue;
       const Eigen::VectorXd r_try = equations(C_try, e_try);
       if (r_try.norm() < (1.0 - 1e-4 * a) * r.norm() || a <= 1.0 / 64) {

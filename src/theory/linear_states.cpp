@@ -10,6 +10,7 @@
 #include "model/deadline.hpp"
 #include "random/philox_stream.hpp"
 #include "theory/linear_saddle_point.hpp"
+#include "theory/parity_blocks.hpp"
 
 namespace kernelsweep {
 
@@ -55,25 +56,34 @@ HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd
                                  double amplitude, bool want_direction) {
   HessianCheck check;
   check.minimum = std::numeric_limits<double>::quiet_NaN();
-  const LinearEvaluation e = evaluate_linear(s, C, amplitude);
-  if (!e.defined || !e.readout.ok) return check;
-  check.defined = true;
-  const EntryList all = entries_where(s, true);
   // A W -> -W invariant C (no odd-lag part) is a fixed point of the mirror, so the Hessian commutes
   // with Pi (the mirror's sign on each entry): it is block diagonal in the even- and odd-lag
   // entries, and positive definite iff both blocks are (two Choleskys of half the size, a quarter
-  // of the work; tests/theory/linear_speed_test.cpp compares with the full matrix).
-  if (s.has_sign_symmetry() && !want_direction && odd_lag_norm(s, C) == 0.0) {
-    EntryList even, odd;
-    for (const auto& ij : all) (s.is_odd_lag(ij.first, ij.second) ? odd : even).push_back(ij);
-    const Eigen::MatrixXd h_even = packed_hessian(s, C, e, even);
-    const Eigen::MatrixXd h_odd = packed_hessian(s, C, e, odd);
+  // of the work; tests/theory/linear_speed_test.cpp compares with the full matrix). There the
+  // equations and each sector's Jacobian are evaluated on the time-parity blocks
+  // (parity_blocks.hpp).
+  const bool invariant = s.has_sign_symmetry() && !want_direction && odd_lag_norm(s, C) == 0.0;
+  const ParityBlocks blocks(s);
+  const LinearEvaluation e = invariant ? evaluate_linear_invariant(s, blocks, C, amplitude)
+                                       : evaluate_linear(s, C, amplitude);
+  if (!e.defined || !e.readout.ok) return check;
+  check.defined = true;
+  if (invariant) {
+    Eigen::MatrixXd h_even = sector_packed_hessian(s, blocks, C, e, false);
+    Eigen::MatrixXd h_odd = sector_packed_hessian(s, blocks, C, e, true);
     double scale = h_even.size() > 0 ? h_even.diagonal().cwiseAbs().maxCoeff() : 0.0;
     if (h_odd.size() > 0) scale = std::max(scale, h_odd.diagonal().cwiseAbs().maxCoeff());
-    check.stable =
-        shifted_cholesky_succeeds(h_even, scale) && shifted_cholesky_succeeds(h_odd, scale);
+    // shifted_cholesky_succeeds, in place (the sector Hessians are not needed afterwards).
+    const auto shifted_cholesky_in_place = [&](Eigen::MatrixXd* h) {
+      if (h->rows() == 0) return true;
+      h->diagonal().array() += kStabilityTolerance * scale;
+      const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(*h);
+      return llt.info() == Eigen::Success;
+    };
+    check.stable = shifted_cholesky_in_place(&h_even) && shifted_cholesky_in_place(&h_odd);
     return check;
   }
+  const EntryList all = entries_where(s, true);
   const Eigen::MatrixXd hessian = packed_hessian(s, C, e, all);
   const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
   check.stable = shifted_cholesky_succeeds(hessian, scale);
