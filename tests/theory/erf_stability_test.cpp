@@ -1,0 +1,197 @@
+// Stability of Monte-Carlo fixed points (issue 9): the score-function estimate of the fixed-point
+// map's Jacobian (theory/map_jacobian.hpp) and its leading eigenvalues (theory/map_stability.hpp)
+// against independent facts: the analytic map derivative of the linear theory (phi(h) = h, where p
+// is exactly Gaussian), the closed-form arcsine NNGP recursion at lam = 0, and the erf symmetric
+// state's instability past the transition. Fixed seeds; tolerances in Monte-Carlo standard errors.
+#include <gtest/gtest.h>
+
+#include <Eigen/Cholesky>
+#include <cmath>
+#include <cstdio>
+
+#include "random/philox_stream.hpp"
+#include "reference.hpp"
+#include "theory/branch_solvers.hpp"
+#include "theory/kernel_structure.hpp"
+#include "theory/linear_saddle_point.hpp"
+#include "theory/map_jacobian.hpp"
+#include "theory/map_stability.hpp"
+#include "theory/saddle_point.hpp"
+
+namespace kernelsweep {
+namespace {
+
+// N independent draws of N(0, S).
+Eigen::MatrixXd gaussian_draws(const Eigen::MatrixXd& S, int N, std::uint64_t seed) {
+  PhiloxStream stream(seed, 0, 0, StreamPurpose::theory_monte_carlo);
+  Eigen::MatrixXd z(S.rows(), N);
+  for (Eigen::Index j = 0; j < z.cols(); ++j)
+    for (Eigen::Index i = 0; i < z.rows(); ++i) z(i, j) = stream.normal();
+  const Eigen::MatrixXd L = Eigen::LLT<Eigen::MatrixXd>(S).matrixL();
+  return L * z;
+}
+
+EntryList odd_entries(const KernelStructure& s) {
+  EntryList odd;
+  for (const auto& ij : entries_where(s, true))
+    if (s.is_odd_lag(ij.first, ij.second)) odd.push_back(ij);
+  return odd;
+}
+
+// z-scores of a linear function g(J) of the estimate against `exact`, with the batch-means error
+// of g over the batch estimates.
+template <typename G>
+std::vector<double> z_scores(const MapJacobianEstimate& e, G g, const Eigen::MatrixXd& exact) {
+  const Eigen::MatrixXd mean = g(e.J);
+  Eigen::MatrixXd var = Eigen::MatrixXd::Zero(mean.rows(), mean.cols());
+  for (const auto& Jb : e.batch_estimates) var += (g(Jb) - mean).cwiseAbs2();
+  const double B = double(e.batch_estimates.size());
+  const Eigen::MatrixXd se = (var / (B * (B - 1.0))).cwiseSqrt();
+  std::vector<double> z;
+  for (Eigen::Index i = 0; i < mean.size(); ++i)
+    // Entries that are exact up to rounding (e.g. the H outputs w Sh(dC)) carry no Monte-Carlo
+    // test.
+    if (se(i) > 1e-9 * (1.0 + std::abs(exact(i)))) z.push_back((mean(i) - exact(i)) / se(i));
+  return z;
+}
+
+double max_abs(const std::vector<double>& z) {
+  double m = 0.0;
+  for (double x : z) m = std::max(m, std::abs(x));
+  return m;
+}
+
+double mean_square(const std::vector<double>& z) {
+  double s = 0.0;
+  for (double x : z) s += x * x;
+  return s / double(z.size());
+}
+
+struct LinearCase {
+  double lam;
+  bool unstable;  // the symmetric state is past lambda_c = 0.811209 (T = 4, P = D = 4)
+};
+
+class LinearPhi : public ::testing::TestWithParam<LinearCase> {};
+
+// phi(h) = h: at the linear symmetric fixed point C (H = C) p is N(0, C) exactly, and the map on
+// (C, H) has the outputs C' = H' = Sigma(C, H) with Sigma(C, C) the linear map, so
+// J_CC + J_CH = J_HC + J_HH = d(linear map)/dC (map_derivative), and the nonzero eigenvalues of
+// the (C, H) Jacobian are the linear map's (eigenvectors (x, x)).
+TEST_P(LinearPhi, ReproducesTheAnalyticMapDerivative) {
+  const LinearCase c = GetParam();
+  NetworkSpec network;  // linear RNN, T = 4, w = u = v = 1, kappa = 0.1
+  TaskSpec task;        // endpoint, P = D = 4
+  task.lam = c.lam;
+  const KernelStructure s(network, make_dataset(task, network.T));
+  const BranchSolution symmetric = solve_linear_symmetric(s, TheoryOptions{});
+  ASSERT_EQ(symmetric.status, Status::done) << symmetric.message;
+  const Eigen::MatrixXd& C = symmetric.C;
+  const Eigen::MatrixXd draws = gaussian_draws(C, 20000, 7);
+
+  const EntryList odd = odd_entries(s);
+  const int n = static_cast<int>(odd.size());
+  const LinearEvaluation ev = evaluate_linear(s, C, 1.0);
+  ASSERT_TRUE(ev.ok) << ev.failure;
+  Eigen::MatrixXd exact(n, n);
+  for (int j = 0; j < n; ++j)
+    exact.col(j) =
+        pack(map_derivative(s, C, ev, unit_symmetric(odd[j].first, odd[j].second, s.M())), odd);
+  const MapJacobianEstimate e = estimate_map_jacobian(s, C, C, draws, odd, 20);
+  ASSERT_TRUE(e.ok) << e.failure;
+  for (int out = 0; out < 2; ++out) {  // C outputs, H outputs
+    const auto g = [&](const Eigen::MatrixXd& J) {
+      return Eigen::MatrixXd(J.block(out * n, 0, n, n) + J.block(out * n, n, n, n));
+    };
+    const auto z = z_scores(e, g, exact);
+    std::printf("lam %.2f, %s outputs: %zu entries, max |z| %.2f, mean z^2 %.3f\n", c.lam,
+                out == 0 ? "C" : "H", z.size(), max_abs(z), mean_square(z));
+    ASSERT_GT(z.size(), 100u);
+    EXPECT_LT(max_abs(z), 5.0);  // ~4000 entries: P(max |z| > 5) ~ 2e-3 for exact errors
+    // Calibrated errors (20 batches: the batch variance has ~30 % relative error per entry).
+    EXPECT_GT(mean_square(z), 0.6);
+    EXPECT_LT(mean_square(z), 1.6);
+  }
+
+  // The leading odd-sector eigenvalue, from the same draws used with their mirror images.
+  const double analytic = odd_sector_instability(s, C, 1.0);
+  const MapStability st = map_stability(s, C, C, draws, true, MapStabilityOptions{});
+  ASSERT_EQ(st.sectors.size(), 2u);
+  ASSERT_EQ(st.sectors[0].sector, "odd-lag");
+  ASSERT_FALSE(st.sectors[0].leading.empty());
+  const EigenvalueEstimate& top = st.sectors[0].leading[0];
+  std::printf("lam %.2f: odd-sector eigenvalue %.5f +- %.5f (analytic %.5f, %+.2f sigma); %s\n",
+              c.lam, top.value.real(), top.real_stderr, analytic,
+              (top.value.real() - analytic) / top.real_stderr, st.message.c_str());
+  EXPECT_LT(std::abs(top.value.real() - analytic), 4.0 * top.real_stderr);
+  EXPECT_LT(top.real_stderr, 0.02);  // a test with a large error would prove nothing
+  EXPECT_EQ(st.verdict, c.unstable ? StabilityVerdict::unstable : StabilityVerdict::stable)
+      << st.message;
+  if (c.unstable) {
+    EXPECT_EQ(st.sector, "odd-lag");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BelowAndAboveLambdaC, LinearPhi,
+                         ::testing::Values(LinearCase{0.6, false}, LinearCase{1.0, true}));
+
+// lam = 0: y = 0, so the readout tilt is 0, and along H = K(C) also G = K^{-1} H K^{-1} - K^{-1}
+// vanishes: on that manifold the map is (C, H) -> (arcsine(K(C)), K(C)), the closed-form NNGP
+// recursion step (Williams 1997). The estimate's derivative along (dC, dH = w Sh(dC)) at the NNGP
+// kernel must be its central finite difference (exact to O(eps^2)) and w Sh(dC).
+TEST(ErfMapJacobian, NoSignalGivesTheArcsineRecursionDerivative) {
+  NetworkSpec network;
+  network.activation = Activation::erf;
+  network.T = 3;
+  TaskSpec task;
+  task.P = task.D = 2;
+  task.lam = 0.0;
+  const Dataset data = make_dataset(task, network.T);
+  const KernelStructure s(network, data);
+  const Eigen::MatrixXd C0 = reference::erf_prior_kernel(network, data);
+  const Eigen::MatrixXd K0 = reference::prior_covariance(network, data, C0);
+  const EntryList entries = entries_where(s, true);
+  const int n = static_cast<int>(entries.size()), M = s.M();
+  const MapJacobianEstimate e =
+      estimate_map_jacobian(s, C0, K0, gaussian_draws(K0, 40000, 11), entries, 20);
+  ASSERT_TRUE(e.ok) << e.failure;
+
+  Eigen::MatrixXd directions(2 * n, n), exact(2 * n, n);
+  const double eps = 1e-5;
+  for (int j = 0; j < n; ++j) {
+    const Eigen::MatrixXd U = unit_symmetric(entries[j].first, entries[j].second, M);
+    const Eigen::MatrixXd dK =
+        reference::prior_covariance(network, data, U) -
+        reference::prior_covariance(network, data, Eigen::MatrixXd::Zero(M, M));
+    directions.col(j) << Eigen::VectorXd::Unit(n, j), pack(dK, entries);
+    const auto step = [&](double h) {
+      return reference::erf_arcsine(reference::prior_covariance(network, data, C0 + h * U));
+    };
+    exact.col(j) << pack((step(eps) - step(-eps)) / (2.0 * eps), entries), pack(dK, entries);
+  }
+  const auto g = [&](const Eigen::MatrixXd& J) { return Eigen::MatrixXd(J * directions); };
+  const auto z = z_scores(e, g, exact);
+  std::printf("lam = 0: %zu entries, max |z| %.2f, mean z^2 %.3f\n", z.size(), max_abs(z),
+              mean_square(z));
+  // Most entries are exact up to rounding (no K entry they depend on moves, or V = 0 makes the
+  // integration-by-parts terms vanish); the rest carry Monte-Carlo noise, z-tested here: with 30
+  // entries mean z^2 ~ chi^2_30 / 30 (t-distributed with 19 degrees of freedom: a bit wider).
+  ASSERT_GE(z.size(), 20u);
+  EXPECT_LT(max_abs(z), 4.5);
+  EXPECT_GT(mean_square(z), 0.4);
+  EXPECT_LT(mean_square(z), 2.0);
+  // The noiseless entries must match the finite difference to its own accuracy (O(eps^2)).
+  const Eigen::MatrixXd estimate = g(e.J);
+  double noiseless_deviation = 0.0;
+  for (Eigen::Index i = 0; i < estimate.size(); ++i) {
+    double var = 0.0;
+    for (const auto& Jb : e.batch_estimates) var += std::pow(g(Jb)(i) - estimate(i), 2);
+    if (std::sqrt(var) <= 1e-9 * (1.0 + std::abs(exact(i))))
+      noiseless_deviation = std::max(noiseless_deviation, std::abs(estimate(i) - exact(i)));
+  }
+  EXPECT_LT(noiseless_deviation, 1e-7);
+  EXPECT_LT((estimate - exact).norm(), 0.01 * exact.norm());
+}
+
+}  // namespace
+}  // namespace kernelsweep
