@@ -193,5 +193,71 @@ TEST(ErfMapJacobian, NoSignalGivesTheArcsineRecursionDerivative) {
   EXPECT_LT((estimate - exact).norm(), 0.01 * exact.norm());
 }
 
+struct ErfCase {
+  double lam;
+  bool unstable;  // the symmetric state is past the erf transition
+};
+
+class ErfSymmetricState : public ::testing::TestWithParam<ErfCase> {};
+
+// The erf symmetric state (endpoint task, T = 4, P = D = 2; the broken state exists at lam = 0.6
+// and 3, erf_basins_test / erf_theory_test): its iteration is projected onto the even sector, so
+// only the stability check can see that it is a saddle at strong signal. Weak signal: the leading
+// odd-sector eigenvalue is below 1 and the state is done; strong signal: above 1, and the state
+// is not done. The point-level answer is never a done state with an eigenvalue above 1.
+TEST_P(ErfSymmetricState, OddSectorEigenvalueCrossesOne) {
+  const ErfCase c = GetParam();
+  NetworkSpec network;
+  network.activation = Activation::erf;
+  TaskSpec task;
+  task.P = task.D = 2;
+  task.lam = c.lam;
+  const Dataset data = make_dataset(task, network.T);
+  const KernelStructure s(network, data);
+  TheoryOptions options;
+  options.samples = 2000;
+  options.max_iterations = 2000;
+  const BranchSolution symmetric = solve_erf_branch(s, options, false);
+  std::printf("lam %.2f symmetric: %s, map eigenvalue %.4f +- %.4f (%s)\n", c.lam,
+              to_string(symmetric.status).c_str(), symmetric.map_eigenvalue,
+              symmetric.map_eigenvalue_stderr, symmetric.map_eigenvalue_sector.c_str());
+  ASSERT_NE(symmetric.status, Status::failed) << symmetric.message;
+  ASSERT_GT(symmetric.map_eigenvalue_stderr, 0.0);
+  if (c.unstable) {
+    EXPECT_GT(symmetric.map_eigenvalue - 3.0 * symmetric.map_eigenvalue_stderr, 1.0);
+    EXPECT_EQ(symmetric.map_eigenvalue_sector, "odd-lag");
+    EXPECT_FALSE(symmetric.stable);
+    EXPECT_EQ(symmetric.status, Status::not_converged) << symmetric.message;
+    EXPECT_NE(symmetric.message.find("unstable"), std::string::npos) << symmetric.message;
+  } else {
+    EXPECT_LT(symmetric.map_eigenvalue + 3.0 * symmetric.map_eigenvalue_stderr, 1.0);
+    EXPECT_TRUE(symmetric.stable);
+    EXPECT_EQ(symmetric.status, Status::done) << symmetric.message;
+  }
+
+  TheorySummary summary;
+  solve_saddle_point(options, TheoryProblem{network, data}, &summary);
+  ASSERT_GE(summary.selected, 0) << summary.message;
+  for (const auto& st : summary.states) {
+    std::printf("  state %s: %s, q %.4f, F %.5f, map eigenvalue %.4f +- %.4f (%s)\n",
+                st.name.c_str(), to_string(st.status).c_str(), st.q, st.free_energy,
+                st.map_eigenvalue, st.map_eigenvalue_stderr, st.map_eigenvalue_sector.c_str());
+    if (st.status == Status::done) {
+      EXPECT_TRUE(st.stable);
+      EXPECT_LT(st.map_eigenvalue, 1.0);
+    }
+  }
+  const StationaryState& answer = summary.solution();
+  if (summary.status == Status::done) {
+    EXPECT_LT(answer.map_eigenvalue, 1.0) << summary.message;
+  }
+  if (c.unstable) {
+    EXPECT_EQ(answer.kind, StateKind::broken) << summary.message;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(WeakAndStrongSignal, ErfSymmetricState,
+                         ::testing::Values(ErfCase{0.2, false}, ErfCase{3.0, true}));
+
 }  // namespace
 }  // namespace kernelsweep
