@@ -26,12 +26,12 @@ std::string to_string(StabilityVerdict verdict) {
 
 namespace {
 
-// Left eigenvector u (u^T J = lambda u^T) by inverse iteration on J^T, shifted off lambda by a
-// hair so that the factorization stays regular.
-Eigen::VectorXcd left_eigenvector(const Eigen::MatrixXd& J, std::complex<double> lambda) {
+// Eigenvector of A for its eigenvalue lambda by inverse iteration, shifted off lambda by a hair so
+// that the factorization stays regular (only a few eigenvectors are needed: cheaper than all).
+Eigen::VectorXcd eigenvector(const Eigen::MatrixXd& J, std::complex<double> lambda) {
   const Eigen::Index n = J.rows();
   const double shift = 1e-10 * (1.0 + std::abs(lambda)) * (1.0 + J.norm());
-  Eigen::MatrixXcd A = J.transpose().cast<std::complex<double>>();
+  Eigen::MatrixXcd A = J.cast<std::complex<double>>();
   A.diagonal().array() -= lambda + shift;
   const Eigen::PartialPivLU<Eigen::MatrixXcd> lu(A);
   Eigen::VectorXcd u = Eigen::VectorXcd::Ones(n);
@@ -48,7 +48,7 @@ Eigen::VectorXcd left_eigenvector(const Eigen::MatrixXd& J, std::complex<double>
 std::vector<EigenvalueEstimate> leading_eigenvalues(const MapJacobianEstimate& e, int count) {
   std::vector<EigenvalueEstimate> out;
   if (!e.ok || e.J.size() == 0) return out;
-  const Eigen::EigenSolver<Eigen::MatrixXd> solver(e.J, true);
+  const Eigen::EigenSolver<Eigen::MatrixXd> solver(e.J, false);
   if (solver.info() != Eigen::Success) return out;
   const Eigen::VectorXcd lambda = solver.eigenvalues();
   std::vector<Eigen::Index> order(static_cast<std::size_t>(lambda.size()));
@@ -58,8 +58,8 @@ std::vector<EigenvalueEstimate> leading_eigenvalues(const MapJacobianEstimate& e
   const int B = static_cast<int>(e.batch_estimates.size());
   for (int k = 0; k < std::min<int>(count, int(order.size())); ++k) {
     const Eigen::Index i = order[static_cast<std::size_t>(k)];
-    const Eigen::VectorXcd v = solver.eigenvectors().col(i);
-    const Eigen::VectorXcd u = left_eigenvector(e.J, lambda(i));
+    const Eigen::VectorXcd v = eigenvector(e.J, lambda(i));
+    const Eigen::VectorXcd u = eigenvector(e.J.transpose(), lambda(i));  // u^T J = lambda u^T
     const std::complex<double> norm = u.transpose() * v;
     double var = 0.0;
     for (const auto& Jb : e.batch_estimates) {
