@@ -11,6 +11,7 @@
 #include <cmath>
 #include <numbers>
 #include <sstream>
+#include <utility>
 
 #include "model/deadline.hpp"
 #include "theory/branch_solvers.hpp"
@@ -174,14 +175,26 @@ EllipticalSliceSampler free_energy_at(const KernelStructure& s, const TheoryOpti
 // Stability of the settled state (issue 9): the leading eigenvalue of the fixed-point map's
 // Jacobian on (C, H), estimated from the equilibrated chains at the state. The symmetric branch's
 // iteration is projected onto the even sector and cannot see its own odd-sector instability: the
-// check is on the full map, in both sectors.
+// check is on the full map, in both sectors. The chains are used at kStabilitySnapshots times,
+// kStabilitySpacing sweeps apart (each batch of the error bars holds the same chains at every
+// time, so batches stay independent): the check then costs a few per cent of the solve.
+constexpr int kStabilitySnapshots = 4, kStabilitySpacing = 5;
+
 MapStability stability_at(const KernelStructure& s, const TheoryOptions& options,
-                          bool symmetric_state, const EllipticalSliceSampler& sampler,
-                          BranchSolution* b) {
+                          bool symmetric_state, const TiltedState& t,
+                          EllipticalSliceSampler sampler, BranchSolution* b) {
   MapStabilityOptions stability;
   stability.sigmas = options.stability_sigmas;
-  const MapStability st =
-      map_stability(s, b->C, b->H, sampler.states(), symmetric_state, stability);
+  const int chains = sampler.chains(), batches = stability.batches;
+  const int size = chains / batches;
+  Eigen::MatrixXd draws(s.M(), Eigen::Index(size) * batches * kStabilitySnapshots);
+  for (int k = 0; k < kStabilitySnapshots; ++k) {
+    if (k > 0) sampler.sweep(t.L, t.C_hat, kStabilitySpacing);
+    for (int g = 0; g < batches; ++g)
+      draws.middleCols((Eigen::Index(g) * kStabilitySnapshots + k) * size, size) =
+          sampler.states().middleCols(Eigen::Index(g) * size, size);
+  }
+  const MapStability st = map_stability(s, b->C, b->H, draws, symmetric_state, stability);
   b->stable = st.verdict == StabilityVerdict::stable;
   b->hessian_minimum = std::numeric_limits<double>::quiet_NaN();
   b->map_eigenvalue = st.leading;
@@ -383,8 +396,9 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
     return b;
   }
   b.f = s.predictions(b.C, t.readout);
-  const EllipticalSliceSampler final_chains = free_energy_at(s, options, broken_seed, b.C, t, &b);
-  const MapStability stability = stability_at(s, options, project_odd, final_chains, &b);
+  EllipticalSliceSampler final_chains = free_energy_at(s, options, broken_seed, b.C, t, &b);
+  const MapStability stability =
+      stability_at(s, options, project_odd, t, std::move(final_chains), &b);
 
   std::ostringstream msg;
   msg << "Monte Carlo with " << R << " replicates x " << chains << " chains, " << k

@@ -72,9 +72,9 @@ std::vector<EigenvalueEstimate> leading_eigenvalues(const MapJacobianEstimate& e
   return out;
 }
 
-namespace {
+namespace {}  // namespace
 
-StabilityVerdict verdict_of(const std::vector<EigenvalueEstimate>& leading, double sigmas) {
+StabilityVerdict stability_verdict(const std::vector<EigenvalueEstimate>& leading, double sigmas) {
   if (leading.empty()) return StabilityVerdict::undetermined;
   bool all_below = true;
   for (const auto& l : leading) {
@@ -84,6 +84,8 @@ StabilityVerdict verdict_of(const std::vector<EigenvalueEstimate>& leading, doub
   }
   return all_below ? StabilityVerdict::stable : StabilityVerdict::undetermined;
 }
+
+namespace {
 
 // Each batch of draws followed by its mirror image under W -> -W (h^t -> (-1)^t h^t), a symmetry
 // of p at an invariant state: the batches stay independent, and odd-lag averages vanish exactly.
@@ -127,7 +129,7 @@ MapStability map_stability(const KernelStructure& s, const Eigen::MatrixXd& C,
     const MapJacobianEstimate e = estimate_map_jacobian(s, C, H, used, entries, options.batches);
     if (!e.ok) failures << "; " << name << " sector: " << e.failure;
     sector.leading = leading_eigenvalues(e, options.eigenvalues);
-    sector.verdict = verdict_of(sector.leading, options.sigmas);
+    sector.verdict = stability_verdict(sector.leading, options.sigmas);
     out.sectors.push_back(std::move(sector));
   }
 

@@ -28,6 +28,10 @@ std::vector<EigenvalueEstimate> leading_eigenvalues(const MapJacobianEstimate& e
 enum class StabilityVerdict { stable, unstable, undetermined };
 std::string to_string(StabilityVerdict verdict);
 
+// unstable: some Re value - sigmas x error > 1; stable: every Re value + sigmas x error < 1 (and
+// every error finite); otherwise (or with no eigenvalue) undetermined.
+StabilityVerdict stability_verdict(const std::vector<EigenvalueEstimate>& leading, double sigmas);
+
 struct SectorSpectrum {
   std::string sector;  // "odd-lag" | "even-lag" | "full"
   int dimension = 0;   // 2 x the number of entries (C and H)

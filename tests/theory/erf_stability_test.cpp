@@ -193,6 +193,56 @@ TEST(ErfMapJacobian, NoSignalGivesTheArcsineRecursionDerivative) {
   EXPECT_LT((estimate - exact).norm(), 0.01 * exact.norm());
 }
 
+// A hand-made estimate: J with batch estimates J + noise_b * E, the noise of zero mean.
+MapJacobianEstimate synthetic(const Eigen::MatrixXd& J, int row, int col,
+                              const std::vector<double>& noise) {
+  MapJacobianEstimate e;
+  e.ok = true;
+  e.J = J;
+  double mean = 0.0;
+  for (double x : noise) mean += x / double(noise.size());
+  for (double x : noise) {
+    Eigen::MatrixXd Jb = J;
+    Jb(row, col) += x - mean;
+    e.batch_estimates.push_back(Jb);
+  }
+  return e;
+}
+
+// First-order perturbation theory (independent of the code's eigenvectors): for J = [[a, b], [0,
+// c]] the eigenvalue a moves by dJ_00 + b / (a - c) dJ_10 (left eigenvector (1, b / (a - c)),
+// right eigenvector (1, 0)). Noise in dJ_10 alone: the error is |b / (a - c)| x its batch error.
+// And the verdict bands: 5 errors above 1 unstable, 5 below stable, 1 above undetermined.
+TEST(MapStability, DeltaMethodErrorAndVerdictBands) {
+  std::vector<double> noise;
+  for (int b = 0; b < 20; ++b) noise.push_back(0.01 * std::sin(1.7 * b + 0.3));
+  double mean = 0.0, var = 0.0;
+  for (double x : noise) mean += x / 20.0;
+  for (double x : noise) var += (x - mean) * (x - mean);
+  const double entry_error = std::sqrt(var / (20.0 * 19.0));
+  const double a = 1.0, b = 0.6, c = 0.4;
+  Eigen::MatrixXd J(2, 2);
+  J << a, b, 0.0, c;
+  const auto leading = leading_eigenvalues(synthetic(J, 1, 0, noise), 2);
+  ASSERT_EQ(leading.size(), 2u);
+  EXPECT_NEAR(leading[0].value.real(), a, 1e-12);
+  EXPECT_NEAR(leading[0].real_stderr, std::abs(b / (a - c)) * entry_error, 1e-9 * entry_error);
+  // The other eigenvalue, c, moves by -b / (a - c) dJ_10 (left (0, 1), right (b, c - a)).
+  EXPECT_NEAR(leading[1].real_stderr, std::abs(b / (a - c)) * entry_error, 1e-9 * entry_error);
+
+  const double s = leading[0].real_stderr;
+  const auto verdict = [&](double shift) {
+    std::vector<EigenvalueEstimate> l = leading;
+    l[0].value += shift;
+    return stability_verdict(l, 3.0);
+  };
+  EXPECT_EQ(verdict(5.0 * s), StabilityVerdict::unstable);
+  EXPECT_EQ(verdict(-5.0 * s), StabilityVerdict::stable);
+  EXPECT_EQ(verdict(1.0 * s), StabilityVerdict::undetermined);
+  EXPECT_EQ(verdict(-1.0 * s), StabilityVerdict::undetermined);
+  EXPECT_EQ(stability_verdict({}, 3.0), StabilityVerdict::undetermined);
+}
+
 struct ErfCase {
   double lam;
   bool unstable;  // the symmetric state is past the erf transition
