@@ -1,6 +1,7 @@
 #include "theory/map_jacobian.hpp"
 
 #include <Eigen/Cholesky>
+#include <Eigen/SparseCore>
 
 #include "model/activation.hpp"
 #include "model/deadline.hpp"
@@ -12,7 +13,8 @@ namespace {
 // Per input direction, what it changes in the single-site weight: dK and dC_hat, packed over every
 // allowed entry with the off-diagonal ones weighted twice, so that <A, dK>_F = packed_A . dK.
 struct Directions {
-  Eigen::MatrixXd dK, dC_hat;  // (allowed entries) x (2 n inputs)
+  Eigen::MatrixXd dK, dC_hat;             // (allowed entries) x (2 n inputs)
+  Eigen::SparseMatrix<double> dK_sparse;  // dK = w Sh(U): at most two entries per column
 };
 
 Directions directions(const KernelStructure& s, const Eigen::MatrixXd& K_inv,
@@ -22,7 +24,8 @@ Directions directions(const KernelStructure& s, const Eigen::MatrixXd& K_inv,
   const double w = s.network().w;
   const Eigen::MatrixXd A = K_inv * H * K_inv;
   Directions d{Eigen::MatrixXd::Zero(Eigen::Index(all.size()), 2 * n),
-               Eigen::MatrixXd::Zero(Eigen::Index(all.size()), 2 * n)};
+               Eigen::MatrixXd::Zero(Eigen::Index(all.size()), 2 * n),
+               {}};
   for (int j = 0; j < n; ++j) {
     const Eigen::MatrixXd U = unit_symmetric(entries[j].first, entries[j].second, M);
     // C input: K moves, and with it G = K^{-1} H K^{-1} - K^{-1}; the readout tilt moves with C_SS.
@@ -39,6 +42,7 @@ Directions directions(const KernelStructure& s, const Eigen::MatrixXd& K_inv,
       d.dK.row(e) *= 2.0;
       d.dC_hat.row(e) *= 2.0;
     }
+  d.dK_sparse = d.dK.sparseView();
   return d;
 }
 
@@ -78,7 +82,7 @@ Eigen::MatrixXd g_integrand(const Eigen::MatrixXd& C_hat, const Eigen::MatrixXd&
 // the derivative as large as the derivative itself).
 Eigen::MatrixXd batch_estimate(const KernelStructure& s, const Eigen::MatrixXd& C_hat,
                                const Eigen::MatrixXd& h, const EntryList& entries,
-                               const EntryList& all, const Directions& d) {
+                               const EntryList& all, const Directions& d, bool means_vanish) {
   const int M = s.M(), n = static_cast<int>(entries.size());
   const double N = double(h.cols()), w = s.network().w;
   const Activation a = s.network().activation;
@@ -91,9 +95,11 @@ Eigen::MatrixXd batch_estimate(const KernelStructure& s, const Eigen::MatrixXd& 
   Eigen::MatrixXd f(h.cols(), 2 * n);
   f << products(phi, entries), products(h, entries);
   const Eigen::MatrixXd score =
-      0.5 * (g_integrand(C_hat, dphi, d2phi, tilt_phi, grad_V, all) * d.dK +
+      0.5 * (g_integrand(C_hat, dphi, d2phi, tilt_phi, grad_V, all) * d.dK_sparse +
              products(phi, all) * d.dC_hat);
-  Eigen::MatrixXd J = centered(f).transpose() * centered(score) / (N - 1.0);
+  Eigen::MatrixXd J = means_vanish
+                          ? Eigen::MatrixXd(f.transpose() * score / N)
+                          : Eigen::MatrixXd(centered(f).transpose() * centered(score) / (N - 1.0));
 
   // The mean terms, for the C inputs (the only ones that move K): with dK = w Sh(U) sparse,
   //   <dK, grad^2 (phi_c phi_k)> -> 2 dK o <phi' phi'^T> + dK_cc <phi''_c phi_k> + dK_kk <phi_c
@@ -130,7 +136,8 @@ Eigen::MatrixXd batch_estimate(const KernelStructure& s, const Eigen::MatrixXd& 
 
 MapJacobianEstimate estimate_map_jacobian(const KernelStructure& s, const Eigen::MatrixXd& C,
                                           const Eigen::MatrixXd& H, const Eigen::MatrixXd& draws,
-                                          const EntryList& entries, int batches) {
+                                          const EntryList& entries, int batches,
+                                          bool means_vanish) {
   MapJacobianEstimate out;
   const int M = s.M(), n = static_cast<int>(entries.size());
   batches = std::max(2, batches);
@@ -156,7 +163,7 @@ MapJacobianEstimate estimate_map_jacobian(const KernelStructure& s, const Eigen:
   for (int b = 0; b < batches; ++b) {
     check_deadline();
     out.batch_estimates.push_back(
-        batch_estimate(s, C_hat, draws.middleCols(b * size, size), entries, all, d));
+        batch_estimate(s, C_hat, draws.middleCols(b * size, size), entries, all, d, means_vanish));
     out.J += out.batch_estimates.back() / batches;
   }
   Eigen::MatrixXd var = Eigen::MatrixXd::Zero(2 * n, 2 * n);

@@ -26,9 +26,13 @@ struct MapJacobianEstimate {
 };
 
 // draws: M x N draws of p at (C, H), split into `batches` contiguous groups of N / batches columns
-// (independent groups: independent chains, or a chain with its mirror image in the same group).
+// (independent groups: independent chains, or the same chains at several times). means_vanish:
+// the averages of every output and score are known to be 0 and are not estimated (the odd-lag
+// sector at a W -> -W invariant state: the same as adding every draw's mirror image, at half the
+// cost; in the even sector mirror images change nothing).
 MapJacobianEstimate estimate_map_jacobian(const KernelStructure& s, const Eigen::MatrixXd& C,
                                           const Eigen::MatrixXd& H, const Eigen::MatrixXd& draws,
-                                          const EntryList& entries, int batches);
+                                          const EntryList& entries, int batches,
+                                          bool means_vanish = false);
 
 }  // namespace kernelsweep

@@ -72,8 +72,6 @@ std::vector<EigenvalueEstimate> leading_eigenvalues(const MapJacobianEstimate& e
   return out;
 }
 
-namespace {}  // namespace
-
 StabilityVerdict stability_verdict(const std::vector<EigenvalueEstimate>& leading, double sigmas) {
   if (leading.empty()) return StabilityVerdict::undetermined;
   bool all_below = true;
@@ -85,38 +83,16 @@ StabilityVerdict stability_verdict(const std::vector<EigenvalueEstimate>& leadin
   return all_below ? StabilityVerdict::stable : StabilityVerdict::undetermined;
 }
 
-namespace {
-
-// Each batch of draws followed by its mirror image under W -> -W (h^t -> (-1)^t h^t), a symmetry
-// of p at an invariant state: the batches stay independent, and odd-lag averages vanish exactly.
-Eigen::MatrixXd with_mirror_images(const KernelStructure& s, const Eigen::MatrixXd& draws,
-                                   int batches) {
-  const int size = static_cast<int>(draws.cols()) / batches;
-  Eigen::VectorXd parity(s.M());
-  for (int i = 0; i < s.M(); ++i) parity(i) = (i / s.P()) % 2 == 0 ? 1.0 : -1.0;
-  Eigen::MatrixXd out(s.M(), 2 * size * batches);
-  for (int b = 0; b < batches; ++b) {
-    out.middleCols(2 * b * size, size) = draws.middleCols(b * size, size);
-    out.middleCols((2 * b + 1) * size, size) =
-        parity.asDiagonal() * draws.middleCols(b * size, size);
-  }
-  return out;
-}
-
-}  // namespace
-
 MapStability map_stability(const KernelStructure& s, const Eigen::MatrixXd& C,
                            const Eigen::MatrixXd& H, const Eigen::MatrixXd& draws,
                            bool sign_symmetric_state, const MapStabilityOptions& options) {
   MapStability out;
   std::vector<std::pair<std::string, EntryList>> sectors;
-  Eigen::MatrixXd used = draws;
   if (sign_symmetric_state) {
     EntryList odd;
     for (const auto& ij : entries_where(s, true))
       if (s.is_odd_lag(ij.first, ij.second)) odd.push_back(ij);
     sectors = {{"odd-lag", odd}, {"even-lag", entries_where(s, false)}};
-    used = with_mirror_images(s, draws, std::max(2, options.batches));
   } else {
     sectors = {{"full", entries_where(s, true)}};
   }
@@ -126,7 +102,8 @@ MapStability map_stability(const KernelStructure& s, const Eigen::MatrixXd& C,
     if (entries.empty()) continue;
     SectorSpectrum sector{
         name, 2 * static_cast<int>(entries.size()), {}, StabilityVerdict::undetermined};
-    const MapJacobianEstimate e = estimate_map_jacobian(s, C, H, used, entries, options.batches);
+    const MapJacobianEstimate e =
+        estimate_map_jacobian(s, C, H, draws, entries, options.batches, name == "odd-lag");
     if (!e.ok) failures << "; " << name << " sector: " << e.failure;
     sector.leading = leading_eigenvalues(e, options.eigenvalues);
     sector.verdict = stability_verdict(sector.leading, options.sigmas);
