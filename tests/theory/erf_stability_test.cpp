@@ -254,7 +254,8 @@ class ErfSymmetricState : public ::testing::TestWithParam<ErfCase> {};
 // and 3, erf_basins_test / erf_theory_test): its iteration is projected onto the even sector, so
 // only the stability check can see that it is a saddle at strong signal. Weak signal: the leading
 // odd-sector eigenvalue is below 1 and the state is done; strong signal: above 1, and the state
-// is not done. The point-level answer is never a done state with an eigenvalue above 1.
+// is not done. The point-level answer is never a done state with an eigenvalue above 1. The
+// verdicts agree with what the unprojected, broken-seeded iteration does at the same points.
 TEST_P(ErfSymmetricState, OddSectorEigenvalueCrossesOne) {
   const ErfCase c = GetParam();
   NetworkSpec network;
@@ -296,6 +297,15 @@ TEST_P(ErfSymmetricState, OddSectorEigenvalueCrossesOne) {
       EXPECT_TRUE(st.stable);
       EXPECT_LT(st.map_eigenvalue, 1.0);
     }
+  }
+  // Independent evidence from the unprojected (broken-seeded) iteration: at weak signal it returns
+  // to q = 0 (the odd sector contracts: no broken state is listed); at strong signal it settles at
+  // a broken state of lower F.
+  if (c.unstable) {
+    ASSERT_EQ(summary.states.size(), 2u) << summary.message;
+    EXPECT_LT(summary.states[1].free_energy, summary.states[0].free_energy);
+  } else {
+    EXPECT_EQ(summary.states.size(), 1u) << summary.message;
   }
   const StationaryState& answer = summary.solution();
   if (summary.status == Status::done) {
