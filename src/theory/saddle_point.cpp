@@ -201,6 +201,14 @@ std::string TheorySummary::report() const {
                   to_string(b.status).c_str(), q, F, b.residual, b.iterations);
     out << line;
   }
+  for (const auto& b : states)
+    if (std::isfinite(b.map_eigenvalue)) {
+      std::snprintf(line, sizeof line,
+                    "  %-10s leading map eigenvalue %.4f +- %.4f (%s sector): %s\n", b.name.c_str(),
+                    b.map_eigenvalue, b.map_eigenvalue_stderr, b.map_eigenvalue_sector.c_str(),
+                    b.stable ? "stable" : "not proven stable");
+      out << line;
+    }
   if (selected >= 0 && status != Status::failed) {
     out << "  generalization error: " << generalization_error << "\n";
     const auto& f = solution().f;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
 #include <cmath>
 #include <cstdio>
 
@@ -130,6 +131,24 @@ TEST_P(LinearPhi, ReproducesTheAnalyticMapDerivative) {
   if (c.unstable) {
     EXPECT_EQ(st.sector, "odd-lag");
   }
+
+  // The same draws on the full space, as for a state without the symmetry (means estimated, no
+  // sector split): the leading eigenvalue is the larger of the two sectors' analytic ones.
+  const EntryList all = entries_where(s, true);
+  Eigen::MatrixXd full(all.size(), all.size());
+  for (std::size_t j = 0; j < all.size(); ++j)
+    full.col(Eigen::Index(j)) =
+        pack(map_derivative(s, C, ev, unit_symmetric(all[j].first, all[j].second, s.M())), all);
+  const double analytic_full =
+      Eigen::EigenSolver<Eigen::MatrixXd>(full, false).eigenvalues().real().maxCoeff();
+  const MapStability whole = map_stability(s, C, C, draws, false, MapStabilityOptions{});
+  ASSERT_EQ(whole.sectors.size(), 1u);
+  ASSERT_FALSE(whole.sectors[0].leading.empty());
+  const EigenvalueEstimate& lead = whole.sectors[0].leading[0];
+  std::printf("lam %.2f: full-space eigenvalue %.5f +- %.5f (analytic %.5f, %+.2f sigma)\n", c.lam,
+              lead.value.real(), lead.real_stderr, analytic_full,
+              (lead.value.real() - analytic_full) / lead.real_stderr);
+  EXPECT_LT(std::abs(lead.value.real() - analytic_full), 4.0 * lead.real_stderr);
 }
 
 INSTANTIATE_TEST_SUITE_P(BelowAndAboveLambdaC, LinearPhi,
