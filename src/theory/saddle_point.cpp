@@ -100,7 +100,10 @@ void solve_erf_point(const KernelStructure& s, const TheoryOptions& options,
   std::ostringstream msg;
   msg << chosen.name << " branch";
   if (options.branch == BranchChoice::automatic)
-    msg << (summary->states.size() == 2 ? " (lowest free energy)" : " (the only branch)");
+    msg << (summary->states.size() == 2
+                ? (chosen.stable ? " (lowest free energy among the stable states)"
+                                 : " (lowest free energy; no state proven stable)")
+                : " (the only branch)");
   if (!chosen.message.empty()) msg << ": " << chosen.message;
   if (!no_broken_reason.empty() && options.branch != BranchChoice::symmetric)
     msg << "; no broken branch: " << no_broken_reason;
