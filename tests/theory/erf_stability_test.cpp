@@ -338,5 +338,40 @@ TEST_P(ErfSymmetricState, OddSectorEigenvalueCrossesOne) {
 INSTANTIATE_TEST_SUITE_P(WeakAndStrongSignal, ErfSymmetricState,
                          ::testing::Values(ErfCase{0.2, false}, ErfCase{3.0, true}));
 
+// A settled replicate average that is not the stable state (endpoint task, erf, T = 4, P = D = 2,
+// lam = 3, 2000 samples, broken seed). Nine seeds of 1..10 agree on the broken state (q = 2.36 to
+// 2.40, map eigenvalue 0.909 to 0.918); seed 2 settles at q = 2.07 +- 0.29 (its eight replicates
+// spread by ~0.8) with an F 1.26 below theirs, dozens of its Monte-Carlo errors: both cannot be the
+// same stationary state, and as the lower F it would have been selected. Before the stability
+// check it was done; its map eigenvalue is far above 1.
+TEST(ErfStability, UnstableSettledAverageIsNotDone) {
+  NetworkSpec network;
+  network.activation = Activation::erf;
+  TaskSpec task;
+  task.P = task.D = 2;
+  task.lam = 3.0;
+  const KernelStructure s(network, make_dataset(task, network.T));
+  TheoryOptions options;
+  options.samples = 2000;
+  options.max_iterations = 2000;
+  options.seed = 1;
+  const BranchSolution good = solve_erf_branch(s, options, true);
+  options.seed = 2;
+  const BranchSolution odd = solve_erf_branch(s, options, true);
+  std::printf("seed 1: %s q %.4f +- %.4f F %.4f +- %.4f eig %.4f +- %.4f\n",
+              to_string(good.status).c_str(), good.q, good.q_stderr, good.free_energy,
+              good.free_energy_stderr, good.map_eigenvalue, good.map_eigenvalue_stderr);
+  std::printf("seed 2: %s q %.4f +- %.4f F %.4f +- %.4f eig %.4f +- %.4f\n",
+              to_string(odd.status).c_str(), odd.q, odd.q_stderr, odd.free_energy,
+              odd.free_energy_stderr, odd.map_eigenvalue, odd.map_eigenvalue_stderr);
+  ASSERT_EQ(good.status, Status::done) << good.message;
+  ASSERT_GT(std::abs(good.free_energy - odd.free_energy),
+            10.0 * std::hypot(good.free_energy_stderr, odd.free_energy_stderr))
+      << "the two runs must disagree for this test to mean anything";
+  EXPECT_NE(odd.status, Status::done) << odd.message;
+  EXPECT_FALSE(odd.stable);
+  EXPECT_GT(odd.map_eigenvalue - 3.0 * odd.map_eigenvalue_stderr, 1.0) << odd.message;
+}
+
 }  // namespace
 }  // namespace kernelsweep
