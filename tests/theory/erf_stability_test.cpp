@@ -283,11 +283,15 @@ TEST_P(ErfSymmetricState, OddSectorEigenvalueCrossesOne) {
   task.P = task.D = 2;
   task.lam = c.lam;
   const Dataset data = make_dataset(task, network.T);
-  const KernelStructure s(network, data);
   TheoryOptions options;
   options.samples = 2000;
   options.max_iterations = 2000;
-  const BranchSolution symmetric = solve_erf_branch(s, options, false);
+  TheorySummary summary;
+  solve_saddle_point(options, TheoryProblem{network, data}, &summary);
+  ASSERT_GE(summary.selected, 0) << summary.message;
+  ASSERT_FALSE(summary.states.empty());
+  const StationaryState& symmetric = summary.states[0];
+  ASSERT_EQ(symmetric.kind, StateKind::symmetric);
   std::printf("lam %.2f symmetric: %s, map eigenvalue %.4f +- %.4f (%s)\n", c.lam,
               to_string(symmetric.status).c_str(), symmetric.map_eigenvalue,
               symmetric.map_eigenvalue_stderr, symmetric.map_eigenvalue_sector.c_str());
@@ -305,9 +309,6 @@ TEST_P(ErfSymmetricState, OddSectorEigenvalueCrossesOne) {
     EXPECT_EQ(symmetric.status, Status::done) << symmetric.message;
   }
 
-  TheorySummary summary;
-  solve_saddle_point(options, TheoryProblem{network, data}, &summary);
-  ASSERT_GE(summary.selected, 0) << summary.message;
   for (const auto& st : summary.states) {
     std::printf("  state %s: %s, q %.4f, F %.5f, map eigenvalue %.4f +- %.4f (%s)\n",
                 st.name.c_str(), to_string(st.status).c_str(), st.q, st.free_energy,
