@@ -3,15 +3,21 @@
 // long reference run (4x the chains, a window 3x as long, another seed). Run:
 //   build/<preset>/bench/erf_bench [fig2|t4|t8|all] [--no-reference]
 // Prints wall time, q, F and C with their reported errors, and the default run's deviation from
-// the reference in units of the combined error. One core; note the machine load when quoting.
+// the reference in units of the combined error; and the stability check's own cost (issue 9: the
+// map-Jacobian eigenvalues at the returned state, timed alone on fresh draws there) against the
+// whole solve. One core; note the machine load when quoting.
+#include <Eigen/Cholesky>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "random/philox_stream.hpp"
 #include "theory/branch_solvers.hpp"
+#include "theory/elliptical_slice_sampler.hpp"
 #include "theory/kernel_structure.hpp"
+#include "theory/map_stability.hpp"
 
 namespace kernelsweep {
 namespace {
@@ -70,6 +76,43 @@ void print(const char* label, const Timed& t, const KernelStructure& s) {
       t.b.C_stderr(last, last));
 }
 
+// The stability check alone at the solve's state: draws of p there (as many chains as the solve's
+// free-energy sampler, annealed in and equilibrated), then map_stability, timed.
+void time_stability(const KernelStructure& s, const TheoryOptions& options, const Timed& solve) {
+  const BranchSolution& b = solve.b;
+  const Eigen::MatrixXd K = s.prior_covariance(b.C);
+  const Eigen::LLT<Eigen::MatrixXd> llt(K);
+  const Eigen::MatrixXd K_inv = llt.solve(Eigen::MatrixXd::Identity(s.M(), s.M()));
+  const Eigen::MatrixXd C_hat =
+      s.network().w * s.shift_transpose(K_inv * b.H * K_inv - K_inv) + s.readout(b.C, 1.0).tilt;
+  const Eigen::MatrixXd L = llt.matrixL();
+  EllipticalSliceSampler sampler(s.M(), options.samples, s.network().activation,
+                                 PhiloxStream(99, 0, 0, StreamPurpose::theory_monte_carlo));
+  sampler.draw_from_prior(L);
+  for (int k = 1; k <= 20; ++k) sampler.sweep(L, (k / 20.0) * C_hat, 2);
+  sampler.sweep(L, C_hat, 60);
+  const bool symmetric = s.has_sign_symmetry() && std::abs(b.q) == 0.0;
+  // As the solve does (erf_branches.cpp stability_at): the chains at 4 times, 5 sweeps apart,
+  // grouped by chain into the 20 batches; the 15 extra sweeps are part of the check's cost.
+  const auto start = std::chrono::steady_clock::now();
+  const int batches = 20, snapshots = 4, size = options.samples / batches;
+  Eigen::MatrixXd draws(s.M(), size * batches * snapshots);
+  for (int k = 0; k < snapshots; ++k) {
+    if (k > 0) sampler.sweep(L, C_hat, 5);
+    for (int g = 0; g < batches; ++g)
+      draws.middleCols((g * snapshots + k) * size, size) =
+          sampler.states().middleCols(g * size, size);
+  }
+  const MapStability st = map_stability(s, b.C, b.H, draws, symmetric, {});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("  stability check: %.3f s = %.2f %% of the solve (%.2f s); %s\n", seconds,
+              100.0 * seconds / solve.seconds, solve.seconds, st.message.c_str());
+  std::printf("  solve's own verdict: map eigenvalue %.4f +- %.4f (%s), stable %d\n",
+              b.map_eigenvalue, b.map_eigenvalue_stderr, b.map_eigenvalue_sector.c_str(),
+              int(b.stable));
+}
+
 void bench(const BenchPoint& point, bool with_reference) {
   const Dataset data = make_dataset(point.task, point.network.T);
   const KernelStructure s(point.network, data);
@@ -79,6 +122,7 @@ void bench(const BenchPoint& point, bool with_reference) {
   const Timed standard = run(s, options);
   print("default", standard, s);
   std::printf("    %s\n", standard.b.message.c_str());
+  if (standard.b.C.size() > 0) time_stability(s, options, standard);
   if (!with_reference || standard.b.C.size() == 0) return;
   TheoryOptions reference_options = options;
   reference_options.samples = 4 * options.samples;

@@ -11,12 +11,14 @@
 #include <cmath>
 #include <numbers>
 #include <sstream>
+#include <utility>
 
 #include "model/deadline.hpp"
 #include "theory/branch_solvers.hpp"
 #include "theory/elliptical_slice_sampler.hpp"
 #include "theory/erf_stopping_rule.hpp"
 #include "theory/linear_saddle_point.hpp"
+#include "theory/map_stability.hpp"
 
 namespace kernelsweep {
 
@@ -129,9 +131,11 @@ TiltedState tilt_at(const KernelStructure& s, const Eigen::MatrixXd& C, const Ei
 }
 
 // Free energy F = 1/2 tr(C_hat C) - log Z + 1/2 y^T r at a state, log Z = int_0^1 <V>_beta dbeta
-// with chains carried from one beta to the next; error from batch means over chains.
-void free_energy_at(const KernelStructure& s, const TheoryOptions& options, bool broken_seed,
-                    const Eigen::MatrixXd& C, const TiltedState& t, BranchSolution* b) {
+// with chains carried from one beta to the next; error from batch means over chains. Returns the
+// chains, in equilibrium at the state's tilt (the G-mismatch test checks it): draws of p there.
+EllipticalSliceSampler free_energy_at(const KernelStructure& s, const TheoryOptions& options,
+                                      bool broken_seed, const Eigen::MatrixXd& C,
+                                      const TiltedState& t, BranchSolution* b) {
   PhiloxStream stream(options.seed, options.point_index, broken_seed ? 3 : 2,
                       StreamPurpose::theory_monte_carlo);
   EllipticalSliceSampler sampler(s.M(), options.samples, s.network().activation, stream);
@@ -165,6 +169,38 @@ void free_energy_at(const KernelStructure& s, const TheoryOptions& options, bool
   for (const auto& d : mismatch) var += (d - mean).cwiseAbs2() / (batches * (batches - 1.0));
   b->g_mismatch = mean.norm() / std::max(G.norm(), 1e-300);
   b->g_mismatch_ratio = mean.norm() / std::max(std::sqrt(var.sum()), 1e-300);
+  return sampler;
+}
+
+// Stability of the settled state (issue 9): the leading eigenvalue of the fixed-point map's
+// Jacobian on (C, H), estimated from the equilibrated chains at the state. The symmetric branch's
+// iteration is projected onto the even sector and cannot see its own odd-sector instability: the
+// check is on the full map, in both sectors. The chains are used at kStabilitySnapshots times,
+// kStabilitySpacing sweeps apart (each batch of the error bars holds the same chains at every
+// time, so batches stay independent): the check then costs a few per cent of the solve.
+constexpr int kStabilitySnapshots = 4, kStabilitySpacing = 5;
+
+MapStability stability_at(const KernelStructure& s, const TheoryOptions& options,
+                          bool symmetric_state, const TiltedState& t,
+                          EllipticalSliceSampler sampler, BranchSolution* b) {
+  MapStabilityOptions stability;
+  stability.sigmas = options.stability_sigmas;
+  const int chains = sampler.chains(), batches = stability.batches;
+  const int size = chains / batches;
+  Eigen::MatrixXd draws(s.M(), Eigen::Index(size) * batches * kStabilitySnapshots);
+  for (int k = 0; k < kStabilitySnapshots; ++k) {
+    if (k > 0) sampler.sweep(t.L, t.C_hat, kStabilitySpacing);
+    for (int g = 0; g < batches; ++g)
+      draws.middleCols((Eigen::Index(g) * kStabilitySnapshots + k) * size, size) =
+          sampler.states().middleCols(Eigen::Index(g) * size, size);
+  }
+  const MapStability st = map_stability(s, b->C, b->H, draws, symmetric_state, stability);
+  b->stable = st.verdict == StabilityVerdict::stable;
+  b->hessian_minimum = std::numeric_limits<double>::quiet_NaN();
+  b->map_eigenvalue = st.leading;
+  b->map_eigenvalue_stderr = st.leading_stderr;
+  b->map_eigenvalue_sector = st.sector;
+  return st;
 }
 
 // Norm of a drift against the norm of its standard error (1 for pure noise on average).
@@ -360,7 +396,9 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
     return b;
   }
   b.f = s.predictions(b.C, t.readout);
-  free_energy_at(s, options, broken_seed, b.C, t, &b);
+  EllipticalSliceSampler final_chains = free_energy_at(s, options, broken_seed, b.C, t, &b);
+  const MapStability stability =
+      stability_at(s, options, project_odd, t, std::move(final_chains), &b);
 
   std::ostringstream msg;
   msg << "Monte Carlo with " << R << " replicates x " << chains << " chains, " << k
@@ -372,7 +410,9 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
   // Chains that do not reproduce the integration-by-parts identity at a fixed tilt are not mixed:
   // then no moment above can be trusted.
   const bool mixed = b.g_mismatch_ratio <= options.drift_sigmas + 1.0;
-  b.status = settled && mixed && !split ? Status::done : Status::not_converged;
+  // done only for a proven local minimum: an unstable state (a saddle) and an undetermined
+  // verdict are both not_converged.
+  b.status = settled && mixed && !split && b.stable ? Status::done : Status::not_converged;
   if (split)
     msg << "; the replicates settled in both W -> -W basins (q > 0 and q < 0): their average is "
            "not "
@@ -381,6 +421,7 @@ BranchSolution solve_erf_branch(const KernelStructure& s, const TheoryOptions& o
     msg << "; not settled within theory.max_iterations (drift above " << options.drift_sigmas
         << " x the MC error)";
   if (!mixed) msg << "; the chains are not mixed at the final tilt (G mismatch above its noise)";
+  msg << "; " << stability.message;
   b.message = msg.str();
   return b;
 }

@@ -35,7 +35,16 @@ void check_well_posed(const TheoryProblem& problem) {
 
 namespace {
 
-// The erf theory's symmetric and broken branches (Monte Carlo), selected by F.
+// The answer among the erf symmetric and broken states (docs/theory.md 3.2): the lowest-F state
+// among the stable ones; the lowest-F state when neither is proven stable (then not done anyway).
+int erf_selection(const StationaryState& symmetric, const StationaryState& broken) {
+  if (broken.status == Status::failed) return 0;
+  if (symmetric.status == Status::failed) return 1;
+  if (broken.stable != symmetric.stable) return broken.stable ? 1 : 0;
+  return broken.free_energy < symmetric.free_energy ? 1 : 0;
+}
+
+// The erf theory's symmetric and broken branches (Monte Carlo), selected by F among the stable.
 void solve_erf_point(const KernelStructure& s, const TheoryOptions& options,
                      TheorySummary* summary) {
   const TheoryProblem problem{s.network(), s.data()};
@@ -74,22 +83,35 @@ void solve_erf_point(const KernelStructure& s, const TheoryOptions& options,
       return;
     }
     selected = 1;
-  } else if (options.branch == BranchChoice::automatic && summary->states.size() == 2 &&
-             summary->states[1].status != Status::failed &&
-             (summary->states[0].status == Status::failed ||
-              summary->states[1].free_energy < summary->states[0].free_energy)) {
-    selected = 1;
+  } else if (options.branch == BranchChoice::automatic && summary->states.size() == 2) {
+    selected = erf_selection(summary->states[0], summary->states[1]);
   }
   summary->selected = selected;
   const BranchSolution& chosen = summary->states[static_cast<std::size_t>(selected)];
   summary->status = chosen.status;
+  // A stable answer is only proven if no state of lower F might be stable too.
+  std::string lower_unproven;
+  if (options.branch == BranchChoice::automatic && chosen.stable)
+    for (const auto& other : summary->states)
+      if (&other != &chosen && other.status != Status::failed && !other.stable &&
+          other.free_energy < chosen.free_energy &&
+          !(other.map_eigenvalue - options.stability_sigmas * other.map_eigenvalue_stderr > 1.0))
+        lower_unproven = other.name;
   std::ostringstream msg;
   msg << chosen.name << " branch";
   if (options.branch == BranchChoice::automatic)
-    msg << (summary->states.size() == 2 ? " (lowest free energy)" : " (the only branch)");
+    msg << (summary->states.size() == 2
+                ? (chosen.stable ? " (lowest free energy among the stable states)"
+                                 : " (lowest free energy; no state proven stable)")
+                : " (the only branch)");
   if (!chosen.message.empty()) msg << ": " << chosen.message;
   if (!no_broken_reason.empty() && options.branch != BranchChoice::symmetric)
     msg << "; no broken branch: " << no_broken_reason;
+  if (!lower_unproven.empty()) {
+    summary->status = worse(summary->status, Status::not_converged);
+    msg << "; unverified: the " << lower_unproven
+        << " state has lower F and its stability is undetermined";
+  }
   if (!unsettled.empty() && options.branch == BranchChoice::automatic) {
     summary->status = worse(summary->status, Status::not_converged);
     msg << "; unverified: the broken-seeded iteration did not settle (" << unsettled << ")";
@@ -182,6 +204,14 @@ std::string TheorySummary::report() const {
                   to_string(b.status).c_str(), q, F, b.residual, b.iterations);
     out << line;
   }
+  for (const auto& b : states)
+    if (std::isfinite(b.map_eigenvalue)) {
+      std::snprintf(line, sizeof line,
+                    "  %-10s leading map eigenvalue %.4f +- %.4f (%s sector): %s\n", b.name.c_str(),
+                    b.map_eigenvalue, b.map_eigenvalue_stderr, b.map_eigenvalue_sector.c_str(),
+                    b.stable ? "stable" : "not proven stable");
+      out << line;
+    }
   if (selected >= 0 && status != Status::failed) {
     out << "  generalization error: " << generalization_error << "\n";
     const auto& f = solution().f;

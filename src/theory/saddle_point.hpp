@@ -5,6 +5,7 @@
 // selects by free energy (or as asked), and optionally computes the Landau curve F(q).
 #include <Eigen/Core>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ struct TheoryOptions {
   // errors (for (C, H): norm of the drift / norm of its error), the G-estimator mismatch within one
   // more.
   double drift_sigmas = 2.0;
+  // erf: a settled state is stable (and can be done) when every leading eigenvalue of the
+  // fixed-point map's Jacobian is below 1 by more than this many Monte-Carlo errors, unstable when
+  // one is above 1 by as many; otherwise its stability is undetermined (not_converged).
+  double stability_sigmas = 3.0;
 };
 
 struct TheoryProblem {
@@ -51,9 +56,10 @@ struct TheoryProblem {
   Dataset data;
 };
 
-// What a stationary state is (docs/theory.md 3.2): symmetric = the W -> -W invariant state continued
-// from the prior kernel; broken = q != 0; other = any further state (q = 0 with a different lag
-// profile, e.g. the T = 8 period-4 state, and every state of a task without the W -> -W symmetry).
+// What a stationary state is (docs/theory.md 3.2): symmetric = the W -> -W invariant state
+// continued from the prior kernel; broken = q != 0; other = any further state (q = 0 with a
+// different lag profile, e.g. the T = 8 period-4 state, and every state of a task without the W ->
+// -W symmetry).
 enum class StateKind { symmetric, broken, other };
 std::string to_string(StateKind kind);
 
@@ -71,11 +77,19 @@ struct BranchSolution {
   int iterations = 0;
   StateKind kind = StateKind::symmetric;
   // Linear theory: the packed Hessian of F(C) (KL form, every allowed entry, both symmetry sectors)
-  // is positive definite within kStabilityTolerance: a local minimum of F. erf: not checked
-  // (false).
+  // is positive definite within kStabilityTolerance: a local minimum of F. erf: every leading
+  // eigenvalue of the fixed-point map's Jacobian on (C, H) (both sectors of a W -> -W invariant
+  // state) is below 1 by more than theory.stability_sigmas Monte-Carlo errors (map_stability.hpp).
   bool stable = false;
-  // Smallest Hessian eigenvalue when it was computed (unstable states); NaN otherwise.
+  // Smallest Hessian eigenvalue when it was computed (unstable states); NaN otherwise (erf: NaN).
   double hessian_minimum = 0.0;
+  // erf only (NaN / empty for linear): the deciding eigenvalue of the fixed-point map's Jacobian
+  // (largest real part; when unstable, the one above 1 by the most errors), its Monte-Carlo
+  // standard error, and its sector ("odd-lag" | "even-lag" for a W -> -W invariant state, else
+  // "full"). Dimensionless; > 1: unstable.
+  double map_eigenvalue = std::numeric_limits<double>::quiet_NaN();
+  double map_eigenvalue_stderr = std::numeric_limits<double>::quiet_NaN();
+  std::string map_eigenvalue_sector;
   std::string origin;  // how the state was found (seed or continuation), for reports
   // erf only (0 for linear): the stopping rule's evidence, from the last two windows.
   int replicates = 0;               // independent replicate iterations behind the error bars

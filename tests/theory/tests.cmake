@@ -15,3 +15,4 @@ kernelsweep_theory_test(transition_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/trans
 kernelsweep_theory_test(erf_basins_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/erf_basins_test.cpp)
 kernelsweep_theory_test(linear_speed_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/linear_speed_test.cpp)
 kernelsweep_theory_test(parity_blocks_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/parity_blocks_test.cpp)
+kernelsweep_theory_test(erf_stability_test ${CMAKE_CURRENT_SOURCE_DIR}/theory/erf_stability_test.cpp)
