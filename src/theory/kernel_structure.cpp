@@ -1,5 +1,7 @@
 #include "theory/kernel_structure.hpp"
 
+#include <algorithm>
+
 namespace kernelsweep {
 
 KernelStructure::KernelStructure(const NetworkSpec& network, const Dataset& data)
@@ -43,7 +45,8 @@ Eigen::MatrixXd KernelStructure::shift(const Eigen::MatrixXd& C) const {
     const int n = (T_ - 1) * P_;
     out.bottomRightCorner(n, n) = C.topLeftCorner(n, n);
   } else {
-    for (int t = 1; t < T_; ++t) out.block(t * P_, t * P_, P_, P_) = C.block((t - 1) * P_, (t - 1) * P_, P_, P_);
+    for (int t = 1; t < T_; ++t)
+      out.block(t * P_, t * P_, P_, P_) = C.block((t - 1) * P_, (t - 1) * P_, P_, P_);
   }
   return out;
 }
@@ -54,7 +57,8 @@ Eigen::MatrixXd KernelStructure::shift_transpose(const Eigen::MatrixXd& G) const
     const int n = (T_ - 1) * P_;
     out.topLeftCorner(n, n) = G.bottomRightCorner(n, n);
   } else {
-    for (int t = 0; t + 1 < T_; ++t) out.block(t * P_, t * P_, P_, P_) = G.block((t + 1) * P_, (t + 1) * P_, P_, P_);
+    for (int t = 0; t + 1 < T_; ++t)
+      out.block(t * P_, t * P_, P_, P_) = G.block((t + 1) * P_, (t + 1) * P_, P_, P_);
   }
   return out;
 }
@@ -66,7 +70,8 @@ Eigen::MatrixXd KernelStructure::linear_prior_kernel() const {
   return C;
 }
 
-KernelStructure::Readout KernelStructure::readout(const Eigen::MatrixXd& C, double amplitude) const {
+KernelStructure::Readout KernelStructure::readout(const Eigen::MatrixXd& C,
+                                                  double amplitude) const {
   Readout out;
   out.tilt = Eigen::MatrixXd::Zero(M_, M_);
   const double v = network_.v;
@@ -107,7 +112,8 @@ Eigen::MatrixXd KernelStructure::readout_tilt_derivative(const Readout& readout,
   return out;
 }
 
-Eigen::VectorXd KernelStructure::predictions(const Eigen::MatrixXd& C, const Readout& readout) const {
+Eigen::VectorXd KernelStructure::predictions(const Eigen::MatrixXd& C,
+                                             const Readout& readout) const {
   Eigen::VectorXd f = Eigen::VectorXd::Zero(M_);
   for (std::size_t k = 0; k < groups_.size(); ++k) {
     const auto& g = groups_[k];
@@ -166,6 +172,15 @@ Eigen::MatrixXd unit_symmetric(int i, int j, int M) {
   E(i, j) = 1.0;
   E(j, i) = 1.0;
   return E;
+}
+
+bool KernelStructure::readout_depends_on(int i, int j) const {
+  for (const auto& g : groups_) {
+    const bool has_i = std::find(g.indices.begin(), g.indices.end(), i) != g.indices.end();
+    const bool has_j = std::find(g.indices.begin(), g.indices.end(), j) != g.indices.end();
+    if (has_i && has_j) return true;
+  }
+  return false;
 }
 
 }  // namespace kernelsweep

@@ -1,6 +1,6 @@
 #pragma once
-// The linear maps of docs/theory.md section 3 for one (network, dataset): the input kernel X, the time
-// shifts Sh and Sh^T, the prior covariance K(C) = w Sh(C) + u X, the readout r (RNN: one joint
+// The linear maps of docs/theory.md section 3 for one (network, dataset): the input kernel X, the
+// time shifts Sh and Sh^T, the prior covariance K(C) = w Sh(C) + u X, the readout r (RNN: one joint
 // readout; DNN: one per supervised layer) with the tilt v E r r^T E^T it adds to C_hat, and the
 // order parameter q. Kernels are M x M with mu = t * P + p.
 #include <Eigen/Cholesky>
@@ -22,7 +22,7 @@ class KernelStructure {
     int covered_count = 0;
   };
   struct Readout {
-    std::vector<Eigen::VectorXd> r;  // one per group
+    std::vector<Eigen::VectorXd> r;              // one per group
     std::vector<Eigen::LLT<Eigen::MatrixXd>> A;  // v C_SS + kappa I, factorized, one per group
     double y_dot_r = 0.0;
     Eigen::MatrixXd tilt;  // v sum_g E_g r_g r_g^T E_g^T
@@ -50,6 +50,9 @@ class KernelStructure {
   // amplitude scales every target (continuation in the signal: y -> amplitude * y).
   Readout readout(const Eigen::MatrixXd& C, double amplitude) const;
   Eigen::MatrixXd readout_tilt_derivative(const Readout& readout, const Eigen::MatrixXd& dC) const;
+  // Whether the readout tilt depends on C_ij (both indices supervised in one readout group): only
+  // then is its derivative along E_ij + E_ji nonzero.
+  bool readout_depends_on(int i, int j) const;
   Eigen::VectorXd predictions(const Eigen::MatrixXd& C, const Readout& readout) const;
 
   // Entries that can be non-zero at all (DNN: same layer only).

@@ -88,21 +88,6 @@ Eigen::MatrixXd map_derivative(const KernelStructure& s, const Eigen::MatrixXd& 
   return -e.next_C * (dK_inv - dC_hat) * e.next_C;
 }
 
-namespace {
-
-// Whether the readout tilt of some group depends on C_ij (both indices supervised in one group):
-// only then is its derivative along the unit direction nonzero.
-bool touches_readout(const KernelStructure& s, int i, int j) {
-  for (const auto& g : s.readout_groups()) {
-    const bool has_i = std::find(g.indices.begin(), g.indices.end(), i) != g.indices.end();
-    const bool has_j = std::find(g.indices.begin(), g.indices.end(), j) != g.indices.end();
-    if (has_i && has_j) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 // Column (i, j) of J is dR along U = E_ij + E_ji (E_ii):
 //   dK^{-1} = -w K^{-1} Sh(U) K^{-1},  Sh(E_ij) = E_{i+P, j+P} when both indices can be shifted;
 //   dG = dK^{-1} A^T + A dK^{-1} - dK^{-1} + K^{-1} U K^{-1}  (A = K^{-1} C);
@@ -135,7 +120,7 @@ Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixX
       sAKa = -w * AK.col(a);
       sAKb = -w * AK.col(b);
     }
-    const bool tilted = touches_readout(s, i, j);
+    const bool tilted = s.readout_depends_on(i, j);
     if (tilted) {
       dC = Eigen::MatrixXd::Zero(M, M);
       dC(i, j) = dC(j, i) = 1.0;

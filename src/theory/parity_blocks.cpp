@@ -118,20 +118,6 @@ EntryList sector_entries(const KernelStructure& s, bool odd) {
   return entries;
 }
 
-namespace {
-
-// Whether the readout tilt of some group depends on C_ij (both indices supervised in one group).
-bool touches_readout(const KernelStructure& s, int i, int j) {
-  for (const auto& g : s.readout_groups()) {
-    const bool has_i = std::find(g.indices.begin(), g.indices.end(), i) != g.indices.end();
-    const bool has_j = std::find(g.indices.begin(), g.indices.end(), j) != g.indices.end();
-    if (has_i && has_j) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 // The formulas of residual_jacobian (linear_saddle_point.cpp) for the direction U = E_ij + E_ji
 // (E_ii), as sums of outer products of columns of K^{-1}, A K^{-1} (A = K^{-1} C) and C^{-1}:
 //   dK^{-1} = -w (k_a k_b^T + k_b k_a^T),  a = i + P, b = j + P (zero unless both shift);
@@ -231,7 +217,7 @@ Eigen::MatrixXd sector_jacobian(const KernelStructure& s, const ParityBlocks& bl
     const bool diagonal = i == j;
     const bool shiftable = i < shifted && j < shifted;
     const int a = i + P, b = j + P;
-    if (touches_readout(s, i, j)) {
+    if (s.readout_depends_on(i, j)) {
       Eigen::MatrixXd dC = Eigen::MatrixXd::Zero(M, M);
       dC(i, j) = dC(j, i) = 1.0;
       tilt = s.readout_tilt_derivative(e.readout, dC)(order, order);
