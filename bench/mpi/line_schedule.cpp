@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "model/memory_tuning.hpp"
 #include "sweep/point_runner.hpp"
 #include "sweep/sweep_spec.hpp"
 
@@ -44,6 +45,7 @@ double makespan(const std::vector<double>& seconds, int workers) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  kernelsweep::keep_freed_memory_for_reuse();  // as the kernelsweep executable does
   if (argc < 2) {
     std::fprintf(stderr, "usage: line_schedule SWEEP.yaml [--set k=v ...] [--workers 2,4,...]\n");
     return 2;

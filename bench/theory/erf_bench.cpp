@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "model/memory_tuning.hpp"
 #include "random/philox_stream.hpp"
 #include "theory/branch_solvers.hpp"
 #include "theory/elliptical_slice_sampler.hpp"
@@ -154,6 +155,7 @@ void bench(const BenchPoint& point, bool with_reference) {
 }  // namespace kernelsweep
 
 int main(int argc, char** argv) {
+  kernelsweep::keep_freed_memory_for_reuse();  // as the kernelsweep executable does
   using namespace kernelsweep;
   const std::string which = argc > 1 ? argv[1] : "all";
   bool with_reference = true;

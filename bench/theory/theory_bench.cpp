@@ -6,6 +6,7 @@
 //   Monte-Carlo error reported as counters.
 #include <benchmark/benchmark.h>
 
+#include "model/memory_tuning.hpp"
 #include "theory/critical_point.hpp"
 #include "theory/lambda_line.hpp"
 #include "theory/saddle_point.hpp"
@@ -107,4 +108,12 @@ BENCHMARK(BM_ErfBothBranches_T4P4)->Unit(benchmark::kMillisecond)->Iterations(3)
 }  // namespace
 }  // namespace kernelsweep
 
-BENCHMARK_MAIN();
+// As the kernelsweep executable does (model/memory_tuning.hpp).
+int main(int argc, char** argv) {
+  kernelsweep::keep_freed_memory_for_reuse();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

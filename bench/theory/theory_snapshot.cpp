@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "model/memory_tuning.hpp"
 #include "theory/lambda_line.hpp"
 #include "theory/saddle_point.hpp"
 
@@ -197,6 +198,7 @@ int compare(const std::string& old_file, const std::string& new_file, double rto
 }  // namespace kernelsweep
 
 int main(int argc, char** argv) {
+  kernelsweep::keep_freed_memory_for_reuse();  // as the kernelsweep executable does
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() >= 2 && args[0] == "record")
     return kernelsweep::record(args[1], args.size() > 2 && args[2] == "quick");

@@ -8,6 +8,7 @@
 #include "io/hdf5_handle.hpp"
 #include "io/results_file_error.hpp"
 #include "kernelsweep/version.hpp"
+#include "model/memory_tuning.hpp"
 #include "sweep/point_config.hpp"
 
 namespace po = boost::program_options;
@@ -36,6 +37,7 @@ const char* kUsage =
 int main(int argc, char** argv) {
   using namespace kernelsweep::cli;
   kernelsweep::h5::skip_close_at_exit();
+  kernelsweep::keep_freed_memory_for_reuse();
   const Arguments args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
