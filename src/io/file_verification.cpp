@@ -72,7 +72,9 @@ FileVerification verify_file_against_journal(const std::string& path,
         }
       } catch (const std::exception&) {  // a damaged group or dataset: rewrite it from the journal
       }
-      if (!same) v.differing.push_back(point);
+      if (same) continue;
+      v.differing.push_back(point);
+      if (point < status.size() && status[point] != 0) v.damaged.push_back(point);
     }
     for (std::uint64_t p = 0; p < status.size(); ++p)
       if (status[p] != 0 && !journal.count(p)) v.unverified.push_back(p);
@@ -99,6 +101,7 @@ FileVerification verify_file_isolated(const std::string& path,
     const std::string text = nlohmann::json{
         {"checked", v.checked},
         {"differing", v.differing},
+        {"damaged", v.damaged},
         {"unverified", v.unverified},
         {"error", v.error}}.dump();
     for (std::size_t at = 0; at < text.size();) {
@@ -131,6 +134,7 @@ FileVerification verify_file_isolated(const std::string& path,
   }
   v.checked = parsed.at("checked").get<std::size_t>();
   v.differing = parsed.at("differing").get<std::vector<std::uint64_t>>();
+  v.damaged = parsed.at("damaged").get<std::vector<std::uint64_t>>();
   v.unverified = parsed.at("unverified").get<std::vector<std::uint64_t>>();
   v.error = parsed.at("error").get<std::string>();
   return v;

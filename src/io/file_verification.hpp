@@ -17,6 +17,9 @@ namespace kernelsweep {
 struct FileVerification {
   std::size_t checked = 0;                // points with a journal record compared
   std::vector<std::uint64_t> differing;   // file differs from (or cannot show) the journal's result
+  // Of those, the points the file records as not pending: their bytes were damaged after they
+  // were written (a kill leaves a point pending: values are flushed before its status).
+  std::vector<std::uint64_t> damaged;
   std::vector<std::uint64_t> unverified;  // not pending in the file, but no intact journal record
   std::string error;                      // the file could not be read at all
 };

@@ -138,10 +138,20 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid,
   bool file_checked = false;
   if (fs::exists(path) && !contents.records.empty()) {
     verification = verify_file_isolated(path, latest_journal_points(contents));
-    file_checked = true;
     // A file that does not read in full (a dataset, the run log, HDF5 crashing on its metadata)
     // is set aside before anything in this process touches it, and rebuilt from the journal.
-    if (!verification.error.empty()) set_aside_damaged(path, " does not read (" + verification.error + ")");
+    if (!verification.error.empty()) {
+      set_aside_damaged(path, " does not read (" + verification.error + ")");
+    } else if (!verification.damaged.empty()) {
+      // Bytes changed after they were written: the damage may reach metadata that only a write
+      // follows (HDF5 has crashed writing into such a file), and the file's points without an
+      // intact journal record can no longer be vouched for. Rebuilt from the journal; those
+      // points are recomputed.
+      set_aside_damaged(path, " has " + std::to_string(verification.damaged.size()) +
+                                  " recorded point(s) that differ from their journal records "
+                                  "(damaged bytes)");
+    }
+    file_checked = fs::exists(path);
   }
 
   // The HDF5 file: open and check, or (damaged) set aside, or create.

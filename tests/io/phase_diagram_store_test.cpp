@@ -2,6 +2,7 @@
 // dropped, a damaged HDF5 file is rebuilt from the journal, mismatched sweeps are refused.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -103,6 +104,45 @@ TEST(ResultsSession, TornJournalRecordIsDroppedAndDamagedFileRebuilt) {
   for (const auto& entry : std::filesystem::directory_iterator(dir))
     kept_aside |= entry.path().filename().string().rfind("d.h5.damaged-", 0) == 0;
   EXPECT_TRUE(kept_aside);
+}
+
+// A flipped bit in a recorded value: the file is damaged where HDF5 cannot tell, and damage
+// elsewhere in it may be reached only by a write (HDF5 has crashed writing into such a file).
+// Resume sets it aside and rebuilds it from the journal instead of writing into it.
+TEST(ResultsSession, FileWithADamagedRecordedValueIsSetAsideAndRebuilt) {
+  const auto dir = scratch_dir("flipped");
+  const std::string path = (dir / "d.h5").string();
+  const SweepGrid grid = grid_of(theory_sweep(3));
+  { ResultsSession s(path, grid, {}, {}); s.record(sample_result(0)); s.record(sample_result(5)); }
+  std::vector<char> bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const double q5 = sample_result(5).theory->q;
+  char pattern[sizeof q5];
+  std::memcpy(pattern, &q5, sizeof q5);
+  // Every copy of theory_q[5] (the value also lands in a per-point array), lowest mantissa bit.
+  int copies = 0;
+  for (auto at = bytes.begin();
+       (at = std::search(at, bytes.end(), pattern, pattern + sizeof pattern)) != bytes.end(); ++at, ++copies)
+    *at ^= 0x01;
+  ASSERT_GE(copies, 1) << "theory_q of point 5 not found in the file";
+  { std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<long>(bytes.size())); }
+  ASSERT_NE(PhaseDiagramStore::open(path, false).read_point(5).theory->q, q5);
+
+  ResultsSession resumed(path, grid, {true, false, false}, {});
+  EXPECT_EQ(resumed.already_done(), 2u);
+  EXPECT_EQ(resumed.todo(), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  EXPECT_EQ(resumed.store().read_point(5).theory->q, q5);
+  EXPECT_EQ(resumed.store().read_point(0).theory->H, sample_result(0).theory->H);
+  std::string note;
+  for (const auto& n : resumed.notes())
+    if (n.find("differ from their journal records") != std::string::npos) note = n;
+  ASSERT_FALSE(note.empty());
+  const std::string kept = note.substr(note.find("kept as ") + 8, note.find(", rebuilt") - note.find("kept as ") - 8);
+  std::ifstream kept_in(kept, std::ios::binary);  // the damaged file, byte for byte
+  EXPECT_EQ(std::vector<char>(std::istreambuf_iterator<char>(kept_in), std::istreambuf_iterator<char>()), bytes);
 }
 
 TEST(ResultsSession, RetryFailedRecomputesFailedPoints) {
