@@ -1,5 +1,6 @@
 // kernelsweep solve [POINT.yaml | -]: the kernel theory and the SGLD replicas of one grid point
 // (no file: every key at its default; "-": the config from standard input).
+#include <cmath>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -8,6 +9,32 @@
 #include "sweep/result_fields.hpp"
 
 namespace kernelsweep::cli {
+
+namespace {
+
+// The stationary states as one object each (the file keeps them as parallel state_* arrays),
+// and whether the reported one is a local minimum of F.
+void add_state_objects(const TheoryResult& t, nlohmann::json* theory) {
+  static const char* const kinds[] = {"symmetric", "broken", "other"};
+  nlohmann::json states = nlohmann::json::array();
+  for (Eigen::Index i = 0; i < t.state_q.size(); ++i) {
+    nlohmann::json s = {{"q", t.state_q(i)},
+                        {"free_energy", t.state_free_energy(i)},
+                        {"stable", t.state_stable(i) == 1.0},
+                        {"kind", kinds[static_cast<int>(t.state_kind(i))]},
+                        {"residual", t.state_residual(i)}};
+    if (std::isfinite(t.state_map_eigenvalue(i))) {
+      s["map_eigenvalue"] = t.state_map_eigenvalue(i);
+      s["map_eigenvalue_stderr"] = t.state_map_eigenvalue_stderr(i);
+    }
+    states.push_back(std::move(s));
+  }
+  (*theory)["states"] = std::move(states);
+  if (t.selected_state >= 0 && t.selected_state < t.state_stable.size())
+    (*theory)["stable"] = t.state_stable(t.selected_state) == 1.0;
+}
+
+}  // namespace
 
 int run_solve(const Arguments& argv) {
   ConfigArguments args;
@@ -26,6 +53,7 @@ int run_solve(const Arguments& argv) {
   const PointResult result = solve_point(config, args.json ? nullptr : &report);
   if (args.json) {
     nlohmann::json out = to_json(result);
+    if (result.theory) add_state_objects(*result.theory, &out["theory"]);
     out["config"] = to_json(config);
     std::cout << out.dump() << "\n";
   } else {

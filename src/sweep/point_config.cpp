@@ -331,6 +331,17 @@ const std::vector<KeyRule>& rules() {
        DEFAULT("2"),
        [](PointConfig& c, const Value& v) { c.theory.drift_sigmas = v.real; },
        [](const PointConfig& c) -> nlohmann::json { return c.theory.drift_sigmas; }},
+      {{"theory.stability_sigmas", ConfigType::real, "3", "number > 0 and < 100",
+        "erf: a state is stable when every leading eigenvalue of the fixed-point map's Jacobian "
+        "is below 1 by more than this many Monte-Carlo errors (unstable: above 1 by as many; "
+        "otherwise not_converged)"},
+       0,
+       100,
+       true,
+       {},
+       DEFAULT("3"),
+       [](PointConfig& c, const Value& v) { c.theory.stability_sigmas = v.real; },
+       [](const PointConfig& c) -> nlohmann::json { return c.theory.stability_sigmas; }},
       {{"theory.landau", ConfigType::boolean, "false", "true | false",
         "compute the Landau curve F(q) (linear RNN, T >= 2)"},
        0,

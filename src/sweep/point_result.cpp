@@ -150,6 +150,8 @@ TheoryResult make_theory_result(const TheorySummary& s, double seconds) {
   t.state_stable.resize(n, 1);
   t.state_kind.resize(n, 1);
   t.state_residual.resize(n, 1);
+  t.state_map_eigenvalue.resize(n, 1);
+  t.state_map_eigenvalue_stderr.resize(n, 1);
   const StationaryState* broken = nullptr;
   for (Eigen::Index i = 0; i < n; ++i) {
     const StationaryState& state = s.states[static_cast<std::size_t>(i)];
@@ -158,6 +160,8 @@ TheoryResult make_theory_result(const TheorySummary& s, double seconds) {
     t.state_stable(i) = state.stable ? 1.0 : 0.0;
     t.state_kind(i) = static_cast<int>(state.kind);
     t.state_residual(i) = state.residual;
+    t.state_map_eigenvalue(i) = state.map_eigenvalue;
+    t.state_map_eigenvalue_stderr(i) = state.map_eigenvalue_stderr;
     if (state.kind == StateKind::symmetric && std::isnan(t.free_energy_symmetric))
       t.free_energy_symmetric = state.free_energy;
     // The broken branch: its lowest-F converged q > 0 member (its W -> -W image has the same F).
@@ -177,12 +181,16 @@ TheoryResult make_theory_result(const TheorySummary& s, double seconds) {
                                                    static_cast<Eigen::Index>(s.landau->F.size()));
   }
   if (s.selected < 0) return t;
+  t.selected_state = s.selected;
   const BranchSolution& b = s.solution();
   t.branch = static_cast<BranchKind>(static_cast<int>(b.kind));
   t.q = b.q;
   t.free_energy = b.free_energy;
   t.residual = b.residual;
   t.iterations = b.iterations;
+  t.map_eigenvalue = b.map_eigenvalue;
+  t.map_eigenvalue_stderr = b.map_eigenvalue_stderr;
+  t.map_eigenvalue_sector = b.map_eigenvalue_sector;
   t.generalization_error = s.generalization_error;
   t.H = b.H;
   t.C = b.C;

@@ -40,10 +40,16 @@ struct TheoryResult {
   // erf stopping-rule evidence (the last two windows); missing for the linear theory.
   std::int64_t replicates = kMissingInteger;
   double q_drift = NAN, q_drift_stderr = NAN, kernel_drift_ratio = NAN, g_mismatch_ratio = NAN;
+  // erf: the deciding eigenvalue of the fixed-point map's Jacobian at the selected state, its
+  // Monte-Carlo error and sector (odd-lag | even-lag | full); missing for the linear theory.
+  double map_eigenvalue = NAN, map_eigenvalue_stderr = NAN;
+  std::string map_eigenvalue_sector;
   std::int64_t stable_states = kMissingInteger;  // distinct stable states found (1: no coexistence)
+  std::int64_t selected_state = kMissingInteger;  // the reported state's entry in the state_* arrays
   // Every stationary state found, one entry each (n x 1): the selected one and the metastable and
   // unstable others; kind codes as BranchKind, stable 1 / 0.
   Eigen::MatrixXd state_q, state_free_energy, state_stable, state_kind, state_residual;
+  Eigen::MatrixXd state_map_eigenvalue, state_map_eigenvalue_stderr;  // erf only (linear: NaN)
   Eigen::MatrixXd H, C, f;             // f is M x 1
   Eigen::MatrixXd H_stderr, C_stderr;  // erf Monte-Carlo errors (empty for linear)
   Eigen::MatrixXd landau_q, landau_F;  // Landau curve F(q), n x 1 (when asked)

@@ -179,6 +179,63 @@ TEST_F(Cli, SolveJsonContract) {
   ASSERT_TRUE(t.contains("landau_q"));
   EXPECT_EQ(t["landau_q"].size(), t["landau_F"].size());
   EXPECT_EQ(j["status"], "done");
+  // theory.states: one object per entry of the state_* arrays; the reported one is stable and
+  // has the lowest F of the stable ones; above lambda_c the symmetric state is a saddle.
+  ASSERT_EQ(t["states"].size(), t["state_q"].size());
+  ASSERT_GE(t["states"].size(), 2u);
+  const auto& selected = t["states"][t["selected_state"].get<std::size_t>()];
+  EXPECT_EQ(selected["q"], t["q"]);
+  EXPECT_EQ(selected["free_energy"], t["free_energy"]);
+  EXPECT_EQ(selected["kind"], "broken");
+  EXPECT_EQ(t["stable"], true);
+  bool saw_symmetric = false;
+  for (std::size_t i = 0; i < t["states"].size(); ++i) {
+    const auto& s = t["states"][i];
+    EXPECT_EQ(s["q"], t["state_q"][i]);
+    EXPECT_EQ(s["residual"], t["state_residual"][i]);
+    EXPECT_FALSE(s.contains("map_eigenvalue"));  // erf only
+    if (s["stable"] == true) {
+      EXPECT_GE(s["free_energy"].get<double>(), t["free_energy"].get<double>());
+    }
+    if (s["kind"] == "symmetric") {
+      saw_symmetric = true;
+      EXPECT_EQ(s["stable"], false);
+      EXPECT_EQ(s["q"], 0.0);
+    }
+  }
+  EXPECT_TRUE(saw_symmetric);
+}
+
+// erf: every state carries the deciding eigenvalue of the fixed-point map's Jacobian with its
+// Monte-Carlo error. At lam = 3 (far above the transition, P = D = 2, T = 3) the broken state is
+// stable (eigenvalue below 1 by more than theory.stability_sigmas errors) and the symmetric
+// state, a saddle there, is not.
+TEST_F(Cli, ErfSolveJsonCarriesTheMapEigenvalueOfEveryState) {
+  const Outcome o = run(
+      "solve --json --set model.activation=erf --set model.T=3 --set task.P=2 --set task.D=2 "
+      "--set task.lam=3 --set theory.samples=1000");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto t = nlohmann::json::parse(o.out)["theory"];
+  ASSERT_EQ(t["status"], "done") << t["message"];
+  ASSERT_EQ(t["states"].size(), 2u);
+  const double sigmas = 3.0;  // theory.stability_sigmas' default
+  EXPECT_EQ(t["stable"], true);
+  EXPECT_EQ(t["map_eigenvalue_sector"], "full");  // a broken state has no W -> -W symmetry
+  EXPECT_GT(t["map_eigenvalue_stderr"].get<double>(), 0.0);
+  EXPECT_LT(t["map_eigenvalue"].get<double>() + sigmas * t["map_eigenvalue_stderr"].get<double>(), 1.0);
+  for (const auto& s : t["states"]) {
+    ASSERT_TRUE(s.contains("map_eigenvalue")) << s;
+    const double lambda = s["map_eigenvalue"], error = s["map_eigenvalue_stderr"];
+    if (s["kind"] == "broken") {
+      EXPECT_EQ(s["stable"], true);
+      EXPECT_EQ(lambda, t["map_eigenvalue"].get<double>());
+    } else {
+      EXPECT_EQ(s["kind"], "symmetric");
+      EXPECT_EQ(s["stable"], false);
+      EXPECT_GT(lambda - sigmas * error, 1.0);
+    }
+  }
+  expect_bad_input("solve --set theory.stability_sigmas=0", "theory.stability_sigmas must be");
 }
 
 TEST_F(Cli, CriticalJson) {
