@@ -1,5 +1,7 @@
 #include "theory/lambda_line.hpp"
 
+#include "theory/dense_kernels.hpp"
+
 #include <Eigen/LU>
 #include <algorithm>
 #include <cmath>
@@ -211,7 +213,7 @@ class BranchTracer {
   EntryList all_;
   int n_;
   double spacing_ = 0.05;
-  Eigen::PartialPivLU<Eigen::MatrixXd> lu_;
+  DenseLu lu_;
   Eigen::VectorXd border_, signal_column_;  // signal_column_ = B^{-1} e_a
   bool has_lu_ = false;
   int last_evaluations_ = 0;

@@ -1,5 +1,7 @@
 #include "theory/linear_saddle_point.hpp"
 
+#include "theory/dense_kernels.hpp"
+
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <Eigen/QR>
@@ -492,15 +494,13 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
     const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
     const CholeskyFailureTest fails =
         shift > 0.0 ? CholeskyFailureTest(hessian, &ritz) : CholeskyFailureTest();
-    Eigen::LLT<Eigen::MatrixXd> llt;
-    if (!fails.certain(0.0)) llt.compute(hessian);
-    if (!fails.certain(0.0) && llt.info() == Eigen::Success) {
+    DenseCholesky llt;
+    if (!fails.certain(0.0) && llt.compute(hessian)) {
       shift = 0.0;
     } else {
       for (shift = std::max(0.25 * shift, 1e-8 * scale);; shift *= 2.0) {
         if (fails.certain(shift)) continue;
-        llt.compute(hessian + shift * Eigen::MatrixXd::Identity(n, n));
-        if (llt.info() == Eigen::Success) break;
+        if (llt.compute_shifted(hessian, shift)) break;
       }
     }
     const Eigen::VectorXd step = -llt.solve(gradient);

@@ -1,5 +1,7 @@
 #include "theory/linear_states.hpp"
 
+#include "theory/dense_kernels.hpp"
+
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 #include <algorithm>
@@ -44,10 +46,7 @@ Eigen::MatrixXd packed_hessian(const KernelStructure& s, const Eigen::MatrixXd& 
 // entries).
 bool shifted_cholesky_succeeds(const Eigen::MatrixXd& hessian, double scale) {
   if (hessian.rows() == 0) return true;
-  const Eigen::LLT<Eigen::MatrixXd> llt(
-      hessian +
-      kStabilityTolerance * scale * Eigen::MatrixXd::Identity(hessian.rows(), hessian.cols()));
-  return llt.info() == Eigen::Success;
+  return DenseCholesky().compute_shifted(hessian, kStabilityTolerance * scale);
 }
 
 }  // namespace
@@ -77,8 +76,7 @@ HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd
     const auto shifted_cholesky_in_place = [&](Eigen::MatrixXd* h) {
       if (h->rows() == 0) return true;
       h->diagonal().array() += kStabilityTolerance * scale;
-      const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(*h);
-      return llt.info() == Eigen::Success;
+      return cholesky_in_place(h);
     };
     check.stable = shifted_cholesky_in_place(&h_even) && shifted_cholesky_in_place(&h_odd);
     return check;

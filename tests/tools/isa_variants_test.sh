@@ -17,8 +17,10 @@ for object in "$@"; do
   checked=$((checked + 1))
   if [ ! -f "$object" ]; then failures=$((failures + 1)); echo "FAIL: no object file $object" >&2; continue; fi
   # Defined, global or weak symbols (upper-case types, plus u/V/W); local ones are private.
+  # DW.ref.__gxx_personality_v0 is no code: a data word pointing to the one C++ personality
+  # routine, the same in every object that can unwind (the Eigen kernels can throw bad_alloc).
   bad=$(nm -C --defined-only "$object" | awk '$2 ~ /^[A-Zuvw]$/ { $1 = ""; $2 = ""; print }' |
-        grep -v -- "$variant" || true)
+        grep -v -- "$variant" | grep -v -x -- ' *DW.ref.__gxx_personality_v0' || true)
   if [ -n "$bad" ]; then
     failures=$((failures + 1))
     echo "FAIL: $object ($variant) defines symbols not of its own variant:" >&2

@@ -1,0 +1,76 @@
+#include "theory/dense_kernels.hpp"
+
+#include <cassert>
+
+#include "random/cpu_dispatch.hpp"
+
+namespace kernelsweep {
+
+namespace theory_kernels {
+// Defined in dense_kernels_variant.cpp, once per variant built.
+const DenseKernels& dense_kernels_baseline();
+#if defined(KERNELSWEEP_ISA_VARIANTS)
+const DenseKernels& dense_kernels_avx2();
+const DenseKernels& dense_kernels_avx512();
+#endif
+}  // namespace theory_kernels
+
+const DenseKernels& dense_kernels() {
+  static const DenseKernels& table = []() -> const DenseKernels& {
+    switch (kernel_isa()) {
+#if defined(KERNELSWEEP_ISA_VARIANTS)
+      case KernelIsa::avx512:
+        return theory_kernels::dense_kernels_avx512();
+      case KernelIsa::avx2:
+        return theory_kernels::dense_kernels_avx2();
+#endif
+      default:
+        return theory_kernels::dense_kernels_baseline();
+    }
+  }();
+  return table;
+}
+
+bool cholesky_in_place(Eigen::MatrixXd* A) {
+  assert(A->rows() == A->cols());
+  return A->rows() == 0 || dense_kernels().cholesky(A->data(), A->rows());
+}
+
+bool DenseCholesky::compute(const Eigen::MatrixXd& A) {
+  factor_ = A;
+  if (cholesky_in_place(&factor_)) return true;
+  factor_.resize(0, 0);
+  return false;
+}
+
+bool DenseCholesky::compute_shifted(const Eigen::MatrixXd& A, double shift) {
+  factor_ = A;
+  factor_.diagonal().array() += shift;
+  if (cholesky_in_place(&factor_)) return true;
+  factor_.resize(0, 0);
+  return false;
+}
+
+Eigen::VectorXd DenseCholesky::solve(const Eigen::VectorXd& b) const {
+  assert(factor_.rows() == b.size());
+  Eigen::VectorXd x = b;
+  if (x.size() > 0) dense_kernels().cholesky_solve(factor_.data(), factor_.rows(), x.data());
+  return x;
+}
+
+void DenseLu::compute(const Eigen::MatrixXd& A) {
+  assert(A.rows() == A.cols());
+  factor_ = A;
+  row_of_.assign(static_cast<std::size_t>(A.rows()), 0);
+  if (A.rows() > 0) dense_kernels().lu(factor_.data(), factor_.rows(), row_of_.data());
+}
+
+Eigen::VectorXd DenseLu::solve(const Eigen::VectorXd& b) const {
+  assert(factor_.rows() == b.size());
+  Eigen::VectorXd x = b;
+  if (x.size() > 0)
+    dense_kernels().lu_solve(factor_.data(), row_of_.data(), factor_.rows(), x.data());
+  return x;
+}
+
+}  // namespace kernelsweep

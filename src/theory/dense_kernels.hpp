@@ -1,0 +1,46 @@
+#pragma once
+// Dense factorizations of the theory's n x n systems (n = packed kernel entries: ~530 at T = 8),
+// the state search's dominant cost: Cholesky (positive-definiteness checks of the Hessian of F,
+// the Levenberg-Marquardt steps) and LU with partial pivoting (the continuation's Newton steps).
+// Eigen's, compiled once per instruction-set variant like the SGLD kernels (random/cpu_dispatch:
+// AVX2 + FMA factor a 528 x 528 matrix 2-3 times faster than the SSE2 baseline); KERNELSWEEP_ISA
+// picks a lower variant, e.g. for the same bits on every node of a cluster with mixed CPUs.
+#include <Eigen/Core>
+#include <vector>
+
+#include "theory/dense_kernel_table.hpp"
+
+namespace kernelsweep {
+
+// A = L L^T, like Eigen::LLT.
+class DenseCholesky {
+ public:
+  // False (and no factor) when A is not positive definite. A is read through its lower triangle.
+  bool compute(const Eigen::MatrixXd& A);
+  // The same for A + shift I, without forming it.
+  bool compute_shifted(const Eigen::MatrixXd& A, double shift);
+  // A x = b with the last successful factor.
+  Eigen::VectorXd solve(const Eigen::VectorXd& b) const;
+
+ private:
+  Eigen::MatrixXd factor_;
+};
+
+// Factors A in place (its lower triangle becomes L); false when A is not positive definite.
+bool cholesky_in_place(Eigen::MatrixXd* A);
+
+// P A = L U, like Eigen::PartialPivLU.
+class DenseLu {
+ public:
+  void compute(const Eigen::MatrixXd& A);
+  Eigen::VectorXd solve(const Eigen::VectorXd& b) const;
+
+ private:
+  Eigen::MatrixXd factor_;
+  std::vector<int> row_of_;  // row i of P A is row row_of_[i] of A
+};
+
+// The selected variant's kernels.
+const DenseKernels& dense_kernels();
+
+}  // namespace kernelsweep
