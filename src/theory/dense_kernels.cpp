@@ -2,8 +2,6 @@
 
 #include <cassert>
 
-#include "random/cpu_dispatch.hpp"
-
 namespace kernelsweep {
 
 namespace theory_kernels {
@@ -15,19 +13,24 @@ const DenseKernels& dense_kernels_avx512();
 #endif
 }  // namespace theory_kernels
 
-const DenseKernels& dense_kernels() {
-  static const DenseKernels& table = []() -> const DenseKernels& {
-    switch (kernel_isa()) {
+const DenseKernels* dense_kernels_for(KernelIsa isa) {
+  if (!kernel_isa_available(isa)) return nullptr;
+  switch (isa) {
 #if defined(KERNELSWEEP_ISA_VARIANTS)
-      case KernelIsa::avx512:
-        return theory_kernels::dense_kernels_avx512();
-      case KernelIsa::avx2:
-        return theory_kernels::dense_kernels_avx2();
+    case KernelIsa::avx512:
+      return &theory_kernels::dense_kernels_avx512();
+    case KernelIsa::avx2:
+      return &theory_kernels::dense_kernels_avx2();
 #endif
-      default:
-        return theory_kernels::dense_kernels_baseline();
-    }
-  }();
+    case KernelIsa::baseline:
+      return &theory_kernels::dense_kernels_baseline();
+    default:
+      return nullptr;
+  }
+}
+
+const DenseKernels& dense_kernels() {
+  static const DenseKernels& table = *dense_kernels_for(kernel_isa());
   return table;
 }
 

@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 #include <vector>
 
+#include "random/cpu_dispatch.hpp"
 #include "theory/dense_kernel_table.hpp"
 
 namespace kernelsweep {
@@ -42,5 +43,7 @@ class DenseLu {
 
 // The selected variant's kernels.
 const DenseKernels& dense_kernels();
+// Those of `isa`, or null when this build or CPU lacks it (for tests).
+const DenseKernels* dense_kernels_for(KernelIsa isa);
 
 }  // namespace kernelsweep

@@ -1,0 +1,99 @@
+// The dense factorizations of every instruction-set variant this build and CPU have: solves
+// against the matrix itself (residuals at rounding level), positive-definiteness decided like
+// Eigen's LLT, pivoting where the leading entry vanishes, and the variants agreeing with each
+// other.
+#include <gtest/gtest.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
+#include <random>
+
+#include "theory/dense_kernels.hpp"
+
+using namespace kernelsweep;
+
+namespace {
+
+Eigen::MatrixXd random_matrix(int n, unsigned seed) {
+  std::mt19937 random(seed);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd A(n, n);
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < n; ++i) A(i, j) = normal(random);
+  return A;
+}
+
+std::vector<const DenseKernels*> available_variants() {
+  std::vector<const DenseKernels*> out;
+  for (KernelIsa isa : {KernelIsa::baseline, KernelIsa::avx2, KernelIsa::avx512})
+    if (const DenseKernels* k = dense_kernels_for(isa)) out.push_back(k);
+  return out;
+}
+
+double relative_residual(const Eigen::MatrixXd& A, const Eigen::VectorXd& x,
+                         const Eigen::VectorXd& b) {
+  return (A * x - b).norm() / (A.norm() * x.norm());
+}
+
+}  // namespace
+
+TEST(DenseKernels, EveryVariantSolvesPositiveDefiniteAndGeneralSystems) {
+  const int n = 300;  // beyond Eigen's blocking size, so the blocked paths run
+  const Eigen::MatrixXd B = random_matrix(n, 1);
+  const Eigen::MatrixXd spd = B * B.transpose() / n + 0.1 * Eigen::MatrixXd::Identity(n, n);
+  Eigen::MatrixXd general = random_matrix(n, 2);
+  general(0, 0) = 0.0;  // no factorization without a row exchange
+  const Eigen::VectorXd b = random_matrix(n, 3).col(0);
+  const auto variants = available_variants();
+  ASSERT_FALSE(variants.empty());
+  std::vector<Eigen::VectorXd> cholesky_x, lu_x;
+  for (const DenseKernels* k : variants) {
+    Eigen::MatrixXd factor = spd;
+    ASSERT_TRUE(k->cholesky(factor.data(), n));
+    Eigen::VectorXd x = b;
+    k->cholesky_solve(factor.data(), n, x.data());
+    EXPECT_LT(relative_residual(spd, x, b), 1e-14);
+    cholesky_x.push_back(x);
+
+    factor = general;
+    std::vector<int> row_of(n);
+    k->lu(factor.data(), n, row_of.data());
+    x = b;
+    k->lu_solve(factor.data(), row_of.data(), n, x.data());
+    EXPECT_LT(relative_residual(general, x, b), 1e-13);
+    lu_x.push_back(x);
+  }
+  // Variants differ only in rounding (FMA, vector width).
+  for (std::size_t v = 1; v < variants.size(); ++v) {
+    EXPECT_LT((cholesky_x[v] - cholesky_x[0]).norm() / cholesky_x[0].norm(), 1e-10);
+    EXPECT_LT((lu_x[v] - lu_x[0]).norm() / lu_x[0].norm(), 1e-10);
+  }
+}
+
+// Positive definite or not, as Eigen's LLT decides: an SPD matrix shifted by -(lambda_min +/- eps).
+TEST(DenseKernels, CholeskyRefusesWhatIsNotPositiveDefinite) {
+  const int n = 200;
+  const Eigen::MatrixXd B = random_matrix(n, 4);
+  const Eigen::MatrixXd spd = B * B.transpose() / n + 0.1 * Eigen::MatrixXd::Identity(n, n);
+  const double lambda_min = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(spd).eigenvalues()(0);
+  ASSERT_GT(lambda_min, 0.05);
+  DenseCholesky cholesky;
+  EXPECT_TRUE(cholesky.compute_shifted(spd, -0.9 * lambda_min));
+  EXPECT_FALSE(cholesky.compute_shifted(spd, -1.1 * lambda_min));
+  Eigen::MatrixXd indefinite = spd;
+  indefinite(n / 2, n / 2) = -1.0;
+  EXPECT_FALSE(cholesky.compute(indefinite));
+  EXPECT_FALSE(cholesky_in_place(&indefinite));
+  for (const DenseKernels* k : available_variants()) {
+    Eigen::MatrixXd a = spd - 1.1 * lambda_min * Eigen::MatrixXd::Identity(n, n);
+    EXPECT_FALSE(k->cholesky(a.data(), n));
+  }
+  // The class solves with its last successful factor, like Eigen's LLT.
+  ASSERT_TRUE(cholesky.compute(spd));
+  const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(n, -1.0, 1.0);
+  EXPECT_LT(relative_residual(spd, cholesky.solve(b), b), 1e-14);
+  DenseLu lu;
+  lu.compute(spd);
+  EXPECT_LT(relative_residual(spd, lu.solve(b), b), 1e-14);
+}
