@@ -13,6 +13,7 @@
 #include "mpi/mpi_session.hpp"
 #include "mpi/stop_signals.hpp"
 #include "mpi/sweep_scheduler.hpp"
+#include "random/cpu_dispatch.hpp"
 
 namespace po = boost::program_options;
 
@@ -49,9 +50,28 @@ void check_point_configs(const SweepGrid& grid) {
   }
 }
 
-int coordinate(MpiSession& mpi, const SweepGrid& grid, const RunArguments& args, const Arguments& argv) {
+// The instruction-set variants may round differently (cpu_dispatch.hpp): a file whose earlier
+// runs used other kernels gets points that can differ from theirs in the last bits.
+void warn_if_other_kernels(const std::vector<std::string>& run_rows) {
+  for (const auto& text : run_rows) {
+    const auto earlier = nlohmann::json::parse(text, nullptr, false);
+    if (!earlier.is_object() || !earlier.contains("kernel_isa")) continue;
+    const std::string isa = earlier.value("kernel_isa", "");
+    if (isa == kernel_isa_name()) continue;
+    std::cerr
+        << "kernelsweep: warning: an earlier run of this file used the " << isa
+        << " kernels, this one uses " << kernel_isa_name()
+        << ": points computed now may differ from earlier ones in the last bits (KERNELSWEEP_ISA="
+        << isa << " gives the same bits, where the CPU has it)\n";
+    return;
+  }
+}
+
+int coordinate(MpiSession& mpi, const SweepGrid& grid, const RunArguments& args,
+               const Arguments& argv) {
   const std::string start = utc_now();
-  const std::string mpi_library = mpi.parallel() ? mpi.library_version() : "MPI not started (single process)";
+  const std::string mpi_library =
+      mpi.parallel() ? mpi.library_version() : "MPI not started (single process)";
   ResultsSession session(args.out, grid, {args.resume, args.retry_failed, args.force},
                          file_provenance(mpi_library));
   for (const auto& note : session.notes()) std::cerr << "kernelsweep: " << note << "\n";
@@ -67,6 +87,8 @@ int coordinate(MpiSession& mpi, const SweepGrid& grid, const RunArguments& args,
                         {"ranks", mpi.size()}, {"mpi", mpi_library}, {"points_to_compute", todo.size()},
                         {"points_done_before", session.already_done()}};
   row.update(run_environment());
+  row["kernel_isa"] = kernel_isa_name();
+  warn_if_other_kernels(session.store().run_rows());
   session.record_run(row);
   session.store().set_attribute("last_run_start", start);
 

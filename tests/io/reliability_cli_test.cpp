@@ -211,3 +211,39 @@ TEST(ReliabilityCli, DiskFullWhileTheFileIsCreatedLeavesNothingThatBlocksARetry)
   }
   EXPECT_EQ(shell(dir, binary() + " run s.yaml --out d.h5"), 0) << read_text(dir / "out.log");
 }
+
+// Every run row names the kernels' instruction-set variant; a resume under another variant (its
+// points may differ in the last bits) says so in one warning line, under the same one it does not.
+TEST(ReliabilityCli, RunRowsNameTheKernelVariantAndAResumeUnderAnotherOneWarns) {
+  const auto dir = scratch_dir("isa");
+  write_text(dir / "s.yaml", theory_sweep(2));
+  ASSERT_EQ(shell(dir, "KERNELSWEEP_ISA=baseline " + binary() + " run s.yaml --out d.h5"), 0)
+      << read_text(dir / "out.log");
+  const auto variants_of_runs = [&] {
+    std::vector<std::string> out;
+    for (const auto& row : PhaseDiagramStore::open((dir / "d.h5").string(), false).run_rows()) {
+      const auto j = nlohmann::json::parse(row);
+      if (j.value("event", "") == "start") out.push_back(j.value("kernel_isa", "?"));
+    }
+    return out;
+  };
+  EXPECT_EQ(variants_of_runs(), (std::vector<std::string>{"baseline"}));
+  ASSERT_EQ(shell(dir, "KERNELSWEEP_ISA=baseline " + binary() + " run s.yaml --out d.h5 --resume"),
+            0);
+  EXPECT_EQ(read_text(dir / "out.log").find("warning"), std::string::npos)
+      << read_text(dir / "out.log");
+  // The best variant this CPU has: baseline on a CPU without AVX2, then no warning is due.
+  ASSERT_EQ(shell(dir, binary() + " run s.yaml --out d.h5 --resume"), 0);
+  const auto variants = variants_of_runs();
+  ASSERT_EQ(variants.size(), 3u);
+  const std::string log = read_text(dir / "out.log");
+  if (variants[2] == "baseline") {
+    EXPECT_EQ(log.find("warning"), std::string::npos) << log;
+  } else {
+    EXPECT_NE(
+        log.find("warning: an earlier run of this file used the baseline kernels, this one uses " +
+                 variants[2]),
+        std::string::npos)
+        << log;
+  }
+}
