@@ -125,8 +125,12 @@ int coordinate(MpiSession& mpi, const SweepGrid& grid, const RunArguments& args,
     failed += s == 2 || s == 3;
     pending += s == 0;
   }
+  // A signal that arrives while the last points are recorded leaves nothing to resume: the run
+  // ends as an uninterrupted one would (a job script must not requeue a finished sweep).
+  const bool interrupted = outcome.stop == SchedulerOutcome::Stop::interrupted &&
+                           (pending > 0 || outcome.abandoned);
   int exit_code = kExitOk;
-  if (outcome.stop == SchedulerOutcome::Stop::interrupted) exit_code = kExitInterrupted;
+  if (interrupted) exit_code = kExitInterrupted;
   else if (failed > 0 || pending > 0) exit_code = kExitFailed;
   const std::string end = utc_now();
   nlohmann::json end_row = {{"event", "end"}, {"run_id", run_id}, {"start", start}, {"end", end},
@@ -141,6 +145,9 @@ int coordinate(MpiSession& mpi, const SweepGrid& grid, const RunArguments& args,
             << " pending -> " << args.out << "\n";
   if (exit_code == kExitInterrupted)
     std::cerr << "kernelsweep: interrupted (" << outcome.signal << "); resume with --resume\n";
+  else if (outcome.stop == SchedulerOutcome::Stop::interrupted)
+    std::cerr << "kernelsweep: " << outcome.signal
+              << " arrived after the last point was computed: the sweep is complete\n";
   if (outcome.abandoned) {
     session.store().close();
     // Workers still inside a point: end the whole job now (mpirun exits with this code).

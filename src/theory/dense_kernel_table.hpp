@@ -9,6 +9,9 @@ struct DenseKernels {
   void (*cholesky_solve)(const double* factor, long n, double* b);  // b in place
   void (*lu)(double* a, long n, int* row_of);                       // in place; P A = L U
   void (*lu_solve)(const double* factor, const int* row_of, long n, double* b);
+  // Lowest eigenvalue of the symmetric a (lower triangle read) and, when vector is not null, a
+  // unit eigenvector of it.
+  void (*lowest_eigenpair)(const double* a, long n, double* value, double* vector);
 };
 
 }  // namespace kernelsweep

@@ -76,4 +76,12 @@ Eigen::VectorXd DenseLu::solve(const Eigen::VectorXd& b) const {
   return x;
 }
 
+double lowest_eigenpair(const Eigen::MatrixXd& A, Eigen::VectorXd* vector) {
+  assert(A.rows() == A.cols() && A.rows() > 0);
+  double value = 0.0;
+  if (vector) vector->resize(A.rows());
+  dense_kernels().lowest_eigenpair(A.data(), A.rows(), &value, vector ? vector->data() : nullptr);
+  return value;
+}
+
 }  // namespace kernelsweep

@@ -41,6 +41,10 @@ class DenseLu {
   std::vector<int> row_of_;  // row i of P A is row row_of_[i] of A
 };
 
+// Lowest eigenvalue of the symmetric A and (vector not null) a unit eigenvector, like
+// Eigen::SelfAdjointEigenSolver's first pair.
+double lowest_eigenpair(const Eigen::MatrixXd& A, Eigen::VectorXd* vector = nullptr);
+
 // The selected variant's kernels.
 const DenseKernels& dense_kernels();
 // Those of `isa`, or null when this build or CPU lacks it (for tests).

@@ -5,6 +5,7 @@
 // raw pointers cross into the rest of the program.
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
+#include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 
 #include "theory/dense_kernel_table.hpp"
@@ -49,6 +50,13 @@ void lu_solve(const double* factor, const int* row_of, long n, double* b) {
   Vector(b, n) = x;
 }
 
+void lowest_eigenpair(const double* a, long n, double* value, double* vector) {
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(
+      ConstMatrix(a, n, n), vector ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly);
+  *value = eig.eigenvalues()(0);
+  if (vector) Vector(vector, n) = eig.eigenvectors().col(0);
+}
+
 }  // namespace kernelsweep::theory_kernels::KERNELSWEEP_VARIANT
 
 namespace kernelsweep::theory_kernels {
@@ -57,7 +65,8 @@ namespace kernelsweep::theory_kernels {
 const DenseKernels& KERNELSWEEP_CONCAT(dense_kernels_, KERNELSWEEP_VARIANT)() {
   static const DenseKernels table = {&KERNELSWEEP_VARIANT::cholesky,
                                      &KERNELSWEEP_VARIANT::cholesky_solve, &KERNELSWEEP_VARIANT::lu,
-                                     &KERNELSWEEP_VARIANT::lu_solve};
+                                     &KERNELSWEEP_VARIANT::lu_solve,
+                                     &KERNELSWEEP_VARIANT::lowest_eigenpair};
   return table;
 }
 }  // namespace kernelsweep::theory_kernels

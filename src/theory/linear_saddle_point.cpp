@@ -585,8 +585,7 @@ double odd_sector_hessian_minimum(const KernelStructure& s, const Eigen::MatrixX
   // Odd-lag entries are all off the diagonal, so the packed Hessian is J_R itself (D = 1).
   Eigen::MatrixXd hessian = residual_jacobian(s, C, e, odd);
   hessian = 0.5 * (hessian + hessian.transpose()).eval();
-  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(hessian, Eigen::EigenvaluesOnly)
-      .eigenvalues()(0);
+  return lowest_eigenpair(hessian);
 }
 
 double even_sector_stiffness(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {

@@ -86,9 +86,7 @@ HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd
   const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
   check.stable = shifted_cholesky_succeeds(hessian, scale);
   if (check.stable || !want_direction) return check;
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(hessian);
-  check.minimum = eig.eigenvalues()(0);
-  check.direction = eig.eigenvectors().col(0);
+  check.minimum = lowest_eigenpair(hessian, &check.direction);
   return check;
 }
 

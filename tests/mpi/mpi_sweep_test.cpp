@@ -174,6 +174,28 @@ TEST(MpiSweep, SignalOnTheJobExits75AndResumes) {
   for (const auto s : snapshot.status) EXPECT_EQ(s, 1);
 }
 
+// A signal while the last task runs: the task finishes within the grace period, nothing is left
+// to resume, and the run ends 0 like an uninterrupted one (a job script that saw 75 would requeue
+// a finished sweep). One task: a lam line of five T = 8 signals, traced together (seconds).
+TEST(MpiSweep, SignalDuringTheLastTaskEndsTheCompleteSweepWithExit0) {
+  const auto dir = scratch_dir("lastsignal");
+  write_text(dir / "s.yaml",
+             "name: last\nseed: 5\nbase: {model: {T: 8}, task: {P: 4, D: 4}}\n"
+             "axes:\n  - {key: task.lam, values: [1.0, 1.1, 1.2, 1.3, 1.4]}\n");
+  const pid_t job = spawn(dir, {binary(), "run", "s.yaml", "--out", "d.h5", "--grace", "120"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(job, SIGTERM);
+  EXPECT_EQ(wait_for(job), 0) << read_text(dir / "run.log");
+  const std::string log = read_text(dir / "run.log");
+  EXPECT_NE(log.find("SIGTERM received"), std::string::npos) << "finished before the signal: " << log;
+  EXPECT_NE(log.find("SIGTERM arrived after the last point was computed: the sweep is complete"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("resume with --resume"), std::string::npos) << log;
+  ASSERT_EQ(shell(dir, binary() + " status d.h5 --json"), 0);
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir / "out.log"))["complete"], true);
+}
+
 TEST(MpiSweep, SingleProcessSigtermExits75AndStatusListsSlurmJobs) {
   const auto dir = scratch_dir("serial");
   write_text(dir / "s.yaml", kSweep);

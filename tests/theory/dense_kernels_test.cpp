@@ -7,6 +7,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
+#include <Eigen/QR>
 #include <random>
 
 #include "theory/dense_kernels.hpp"
@@ -96,4 +97,28 @@ TEST(DenseKernels, CholeskyRefusesWhatIsNotPositiveDefinite) {
   DenseLu lu;
   lu.compute(spd);
   EXPECT_LT(relative_residual(spd, lu.solve(b), b), 1e-14);
+}
+
+// A = Q diag(d) Q^T with a known spectrum: every variant finds min d and its eigenvector.
+TEST(DenseKernels, LowestEigenpairOfAKnownSpectrum) {
+  const int n = 150;
+  const Eigen::MatrixXd Q =
+      Eigen::HouseholderQR<Eigen::MatrixXd>(random_matrix(n, 5)).householderQ();
+  Eigen::VectorXd d = Eigen::VectorXd::LinSpaced(n, -0.5, 3.0);
+  std::swap(d(0), d(n / 3));  // the lowest not first
+  const Eigen::MatrixXd A = Q * d.asDiagonal() * Q.transpose();
+  for (const DenseKernels* k : available_variants()) {
+    double value = 0.0;
+    Eigen::VectorXd v(n);
+    k->lowest_eigenpair(A.data(), n, &value, v.data());
+    EXPECT_NEAR(value, -0.5, 1e-12);
+    EXPECT_NEAR(v.norm(), 1.0, 1e-12);
+    EXPECT_NEAR(std::abs(v.dot(Q.col(n / 3))), 1.0, 1e-10);
+    double value_only = 0.0;
+    k->lowest_eigenpair(A.data(), n, &value_only, nullptr);
+    EXPECT_NEAR(value_only, -0.5, 1e-12);
+  }
+  Eigen::VectorXd v;
+  EXPECT_NEAR(lowest_eigenpair(A, &v), -0.5, 1e-12);
+  EXPECT_LT((A * v + 0.5 * v).norm(), 1e-12);
 }
