@@ -39,23 +39,20 @@ bool cholesky_in_place(Eigen::MatrixXd* A) {
   return A->rows() == 0 || dense_kernels().cholesky(A->data(), A->rows());
 }
 
+// A failed attempt keeps the storage: the Levenberg-Marquardt loop retries at once with a shift.
 bool DenseCholesky::compute(const Eigen::MatrixXd& A) {
   factor_ = A;
-  if (cholesky_in_place(&factor_)) return true;
-  factor_.resize(0, 0);
-  return false;
+  return valid_ = cholesky_in_place(&factor_);
 }
 
 bool DenseCholesky::compute_shifted(const Eigen::MatrixXd& A, double shift) {
   factor_ = A;
   factor_.diagonal().array() += shift;
-  if (cholesky_in_place(&factor_)) return true;
-  factor_.resize(0, 0);
-  return false;
+  return valid_ = cholesky_in_place(&factor_);
 }
 
 Eigen::VectorXd DenseCholesky::solve(const Eigen::VectorXd& b) const {
-  assert(factor_.rows() == b.size());
+  assert(valid_ && factor_.rows() == b.size());
   Eigen::VectorXd x = b;
   if (x.size() > 0) dense_kernels().cholesky_solve(factor_.data(), factor_.rows(), x.data());
   return x;

@@ -16,15 +16,16 @@ namespace kernelsweep {
 // A = L L^T, like Eigen::LLT.
 class DenseCholesky {
  public:
-  // False (and no factor) when A is not positive definite. A is read through its lower triangle.
+  // False when A is not positive definite. A is read through its lower triangle.
   bool compute(const Eigen::MatrixXd& A);
-  // The same for A + shift I, without forming it.
+  // The same for A + shift I.
   bool compute_shifted(const Eigen::MatrixXd& A, double shift);
-  // A x = b with the last successful factor.
+  // A x = b; the last compute must have succeeded.
   Eigen::VectorXd solve(const Eigen::VectorXd& b) const;
 
  private:
   Eigen::MatrixXd factor_;
+  bool valid_ = false;
 };
 
 // Factors A in place (its lower triangle becomes L); false when A is not positive definite.

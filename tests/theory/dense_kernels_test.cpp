@@ -90,7 +90,7 @@ TEST(DenseKernels, CholeskyRefusesWhatIsNotPositiveDefinite) {
     Eigen::MatrixXd a = spd - 1.1 * lambda_min * Eigen::MatrixXd::Identity(n, n);
     EXPECT_FALSE(k->cholesky(a.data(), n));
   }
-  // The class solves with its last successful factor, like Eigen's LLT.
+  // After a successful compute the class solves with that factor.
   ASSERT_TRUE(cholesky.compute(spd));
   const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(n, -1.0, 1.0);
   EXPECT_LT(relative_residual(spd, cholesky.solve(b), b), 1e-14);
