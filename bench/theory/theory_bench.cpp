@@ -8,7 +8,12 @@
 
 #include "model/memory_tuning.hpp"
 #include "theory/critical_point.hpp"
+#include "theory/dense_kernels.hpp"
+#include "theory/kernel_structure.hpp"
 #include "theory/lambda_line.hpp"
+#include "theory/linear_saddle_point.hpp"
+#include "theory/linear_states.hpp"
+#include "theory/parity_blocks.hpp"
 #include "theory/saddle_point.hpp"
 
 namespace kernelsweep {
@@ -69,6 +74,79 @@ void BM_LambdaLine_T8P4_200(benchmark::State& state) {
   state.counters["states_per_point"] = double(states) / double(line.size());
 }
 
+// The pieces of a point at T=8, P=4 (M=32, 528 packed entries): the state of a symmetric point
+// (lam 0.3) and the broken state at lam 1.2, solved once.
+struct PointPieces {
+  TheoryProblem problem;
+  KernelStructure s;
+  StationaryState state;
+  explicit PointPieces(double lam, BranchChoice branch)
+      : problem(endpoint_problem(8, lam)), s(problem.network, problem.data) {
+    TheoryOptions options;
+    options.branch = branch;
+    TheorySummary summary;
+    solve_saddle_point(options, problem, &summary);
+    state = summary.solution();
+  }
+};
+const PointPieces& symmetric_pieces() {
+  static const PointPieces p(0.3, BranchChoice::symmetric);
+  return p;
+}
+const PointPieces& broken_pieces() {
+  static const PointPieces p(1.2, BranchChoice::automatic);
+  return p;
+}
+
+void BM_FixedPointMap_T8(benchmark::State& state) {
+  const PointPieces& p = symmetric_pieces();
+  const ParityBlocks blocks(p.s);
+  for (auto _ : state) {
+    FixedPointImage image = invariant_fixed_point_map(p.s, blocks, p.state.C, 1.0);
+    benchmark::DoNotOptimize(image.next_C.data());
+  }
+}
+void BM_SectorHessianCheck_T8(benchmark::State& state) {
+  const PointPieces& p = symmetric_pieces();
+  for (auto _ : state) {
+    HessianCheck h = free_energy_hessian(p.s, p.state.C, 1.0, false);
+    benchmark::DoNotOptimize(h.stable);
+  }
+}
+void BM_FullResidualJacobian_T8(benchmark::State& state) {
+  const PointPieces& p = broken_pieces();
+  const LinearEvaluation e = evaluate_linear(p.s, p.state.C, 1.0);
+  const EntryList all = entries_where(p.s, true);
+  for (auto _ : state) {
+    Eigen::MatrixXd J = residual_jacobian(p.s, p.state.C, e, all);
+    benchmark::DoNotOptimize(J.data());
+  }
+}
+void BM_FullHessianCheck_T8(benchmark::State& state) {
+  const PointPieces& p = broken_pieces();
+  for (auto _ : state) {
+    HessianCheck h = free_energy_hessian(p.s, p.state.C, 1.0, false);
+    benchmark::DoNotOptimize(h.stable);
+  }
+  if (p.state.q == 0.0) state.SkipWithError("the lam = 1.2 state is not broken");
+}
+void BM_Cholesky528(benchmark::State& state) {
+  const PointPieces& p = broken_pieces();
+  const LinearEvaluation e = evaluate_linear(p.s, p.state.C, 1.0);
+  const EntryList all = entries_where(p.s, true);
+  Eigen::MatrixXd H = residual_jacobian(p.s, p.state.C, e, all);
+  to_packed_hessian(&H, all);
+  DenseCholesky llt;
+  for (auto _ : state) benchmark::DoNotOptimize(llt.compute(H));
+}
+void BM_Evaluate_T8(benchmark::State& state) {
+  const PointPieces& p = broken_pieces();
+  for (auto _ : state) {
+    LinearEvaluation e = evaluate_linear(p.s, p.state.C, 1.0);
+    benchmark::DoNotOptimize(e.next_C.data());
+  }
+}
+
 void BM_CriticalPoint_T4P4(benchmark::State& state) {
   const TheoryProblem p = endpoint_problem(4, 1.0);
   TaskSpec task;
@@ -102,6 +180,12 @@ BENCHMARK(BM_LinearSymmetricOnly_T8P4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LinearBothBranches_T8P4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LinearBothBranches_T4P4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_LambdaLine_T8P4_200)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_FixedPointMap_T8)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SectorHessianCheck_T8)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FullResidualJacobian_T8)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FullHessianCheck_T8)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Cholesky528)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Evaluate_T8)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CriticalPoint_T4P4)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ErfBothBranches_T4P4)->Unit(benchmark::kMillisecond)->Iterations(3);
 

@@ -7,6 +7,8 @@
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
+#include <algorithm>
+#include <vector>
 
 #include "theory/dense_kernel_table.hpp"
 
@@ -57,6 +59,79 @@ void lowest_eigenpair(const double* a, long n, double* value, double* vector) {
   if (vector) Vector(vector, n) = eig.eigenvectors().col(0);
 }
 
+// Column c: the upper triangle of the column's M x M matrix, one column l at a time (k <= l is
+// contiguous in every X), over the live terms only, then the rows r >= c gathered from it. The
+// k-loop runs in blocks of kLanes with the sum over terms in registers; the X are copied with
+// their columns padded to a multiple of kLanes (zeros), so a block never reads past a column.
+void packed_outer_sum(long M, int terms, const PackedOuterTerm* t, long n, const int* first,
+                      const int* second, double* J) {
+  constexpr long kLanes = 8;
+  using Lanes = Eigen::Matrix<double, kLanes, 1>;
+  const long ld = (M + kLanes - 1) / kLanes * kLanes;
+  std::vector<double> padded(static_cast<std::size_t>(terms * ld * M), 0.0);
+  for (int m = 0; m < terms; ++m)
+    for (long col = 0; col < M; ++col)
+      std::copy(t[m].X + col * M, t[m].X + (col + 1) * M, padded.data() + (m * M + col) * ld);
+  std::vector<const double*> x(2 * static_cast<std::size_t>(terms)),
+      y(2 * static_cast<std::size_t>(terms));
+  std::vector<long> rows(2 * static_cast<std::size_t>(terms));
+  std::vector<double> coefficients(2 * static_cast<std::size_t>(terms));
+  std::vector<const double*> live(2 * static_cast<std::size_t>(terms));
+  std::vector<double> triangle(static_cast<std::size_t>(ld));
+  double* tri = triangle.data();
+  for (long c = 0; c < n; ++c) {
+    const long i = first[c], j = second[c];
+    std::size_t q = 0;
+    for (int m = 0; m < terms; ++m) {
+      if (i >= t[m].live_columns || j >= t[m].live_columns) continue;
+      const double* X = padded.data() + m * M * ld;
+      x[q] = X + i * ld;
+      y[q] = t[m].Y + j * M;
+      rows[q++] = t[m].live_rows;
+      if (i == j) continue;
+      x[q] = X + j * ld;
+      y[q] = t[m].Y + i * M;
+      rows[q++] = t[m].live_rows;
+    }
+    double* out = J + c * n;
+    for (long r = c; r < n;) {
+      const long l = second[r];
+      std::size_t active = 0;
+      for (std::size_t p = 0; p < q; ++p) {
+        if (l >= rows[p]) continue;
+        live[active] = x[p];
+        coefficients[active++] = y[p][l];
+      }
+      // Four independent sums (rows k0 .. k0 + 4 kLanes) hide the latency of the FMA chain.
+      for (long k0 = 0; k0 <= l; k0 += 4 * kLanes) {
+        if (k0 + 4 * kLanes <= ld) {
+          Lanes s0 = Lanes::Zero(), s1 = Lanes::Zero(), s2 = Lanes::Zero(), s3 = Lanes::Zero();
+          for (std::size_t p = 0; p < active; ++p) {
+            const double* column = live[p] + k0;
+            const double coefficient = coefficients[p];
+            s0.noalias() += Eigen::Map<const Lanes>(column) * coefficient;
+            s1.noalias() += Eigen::Map<const Lanes>(column + kLanes) * coefficient;
+            s2.noalias() += Eigen::Map<const Lanes>(column + 2 * kLanes) * coefficient;
+            s3.noalias() += Eigen::Map<const Lanes>(column + 3 * kLanes) * coefficient;
+          }
+          Eigen::Map<Lanes>(tri + k0) = s0;
+          Eigen::Map<Lanes>(tri + k0 + kLanes) = s1;
+          Eigen::Map<Lanes>(tri + k0 + 2 * kLanes) = s2;
+          Eigen::Map<Lanes>(tri + k0 + 3 * kLanes) = s3;
+          continue;
+        }
+        for (long b = k0; b <= l; b += kLanes) {
+          Lanes sum = Lanes::Zero();
+          for (std::size_t p = 0; p < active; ++p)
+            sum.noalias() += Eigen::Map<const Lanes>(live[p] + b) * coefficients[p];
+          Eigen::Map<Lanes>(tri + b) = sum;
+        }
+      }
+      for (; r < n && second[r] == l; ++r) out[r] = tri[first[r]];
+    }
+  }
+}
+
 }  // namespace kernelsweep::theory_kernels::KERNELSWEEP_VARIANT
 
 namespace kernelsweep::theory_kernels {
@@ -64,9 +139,11 @@ namespace kernelsweep::theory_kernels {
 #define KERNELSWEEP_CONCAT(a, b) KERNELSWEEP_CONCAT2(a, b)
 const DenseKernels& KERNELSWEEP_CONCAT(dense_kernels_, KERNELSWEEP_VARIANT)() {
   static const DenseKernels table = {&KERNELSWEEP_VARIANT::cholesky,
-                                     &KERNELSWEEP_VARIANT::cholesky_solve, &KERNELSWEEP_VARIANT::lu,
+                                     &KERNELSWEEP_VARIANT::cholesky_solve,
+                                     &KERNELSWEEP_VARIANT::lu,
                                      &KERNELSWEEP_VARIANT::lu_solve,
-                                     &KERNELSWEEP_VARIANT::lowest_eigenpair};
+                                     &KERNELSWEEP_VARIANT::lowest_eigenpair,
+                                     &KERNELSWEEP_VARIANT::packed_outer_sum};
   return table;
 }
 }  // namespace kernelsweep::theory_kernels

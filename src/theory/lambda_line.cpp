@@ -230,7 +230,15 @@ std::vector<BranchSolution> symmetric_line(const KernelStructure& s, const Theor
   for (std::size_t i = 0; i < lams.size(); ++i) {
     check_deadline();
     if (i > 0 && out.back().status != Status::failed) {
-      const LinearSolveResult r = newton_solve(s, out.back().C, lams[i], entries, newton);
+      // From the secant through the two previous solutions (the error of the neighbour alone is
+      // first order in the spacing: one Newton step more per signal).
+      Eigen::MatrixXd start = out.back().C;
+      if (i > 1 && out[i - 2].status != Status::failed) {
+        const Eigen::MatrixXd predicted =
+            start + (lams[i] - lams[i - 1]) / (lams[i - 1] - lams[i - 2]) * (start - out[i - 2].C);
+        if (evaluate_linear(s, predicted, lams[i]).ok) start = predicted;
+      }
+      const LinearSolveResult r = newton_solve(s, start, lams[i], entries, newton);
       if (r.converged) {
         BranchSolution b;
         b.name = "symmetric";

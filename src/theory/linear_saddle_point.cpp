@@ -94,89 +94,100 @@ Eigen::MatrixXd map_derivative(const KernelStructure& s, const Eigen::MatrixXd& 
 //   dK^{-1} = -w K^{-1} Sh(U) K^{-1},  Sh(E_ij) = E_{i+P, j+P} when both indices can be shifted;
 //   dG = dK^{-1} A^T + A dK^{-1} - dK^{-1} + K^{-1} U K^{-1}  (A = K^{-1} C);
 //   dR = dK^{-1} - w Sh^T(dG) - d(tilt) + C^{-1} U C^{-1},  Sh^T(G)_kl = G_{k+P, l+P}.
-// Every term is a sum of rank-one outer products, so each entry (k, l) of a column is a few
-// products of columns of K^{-1}, A K^{-1} and C^{-1}. They are evaluated on the upper triangle
-// only (one column l at a time, vectorized over k <= l), in the order the full-matrix form
-// accumulates them, then gathered over `entries`.
-Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixXd& C,
-                                  const LinearEvaluation& e, const EntryList& entries) {
+// Every term is X U Y^T for U = E_ij + E_ji, i.e. dR(k, l) = X(k, i) Y(l, j) + X(k, j) Y(l, i),
+// with (S = the shift, S_{k+P, k} = 1; K_s = K^{-1} S, A_s = S^T K^{-1} S, B_s = S^T A K^{-1} S,
+// K_r = S^T K^{-1}):
+//   dK^{-1} = -w K_s U K_s^T;  -w Sh^T(dG) = w^2 (A_s U B_s^T + B_s U A_s^T - A_s U A_s^T)
+//   - w K_r U K_r^T. So J is a sum of five such terms (DenseKernels::packed_outer_sum, O(M^2) per
+// column), the readout tilt's columns (entries of the supervised block only) added apart.
+namespace {
+
+// J(r, c) for r >= c; the strict upper triangle is left uninitialized.
+Eigen::MatrixXd residual_jacobian_lower(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                        const LinearEvaluation& e, const EntryList& entries) {
   const int M = s.M(), P = s.P(), T = s.T();
   const int n = static_cast<int>(entries.size());
   const int shifted = (T - 1) * P;  // indices k < shifted have a successor k + P
   const double w = s.network().w;
   const Eigen::MatrixXd& K_inv = e.K_inv;
-  const Eigen::MatrixXd& C_inv = e.C_inv;
-  const Eigen::MatrixXd A = K_inv * C;
-  const Eigen::MatrixXd AK = A * K_inv;  // columns A k_a, k_a = K^{-1} e_a
+  const Eigen::MatrixXd AK = K_inv * C * K_inv;
+  Eigen::MatrixXd K_s = Eigen::MatrixXd::Zero(M, M), A_s = Eigen::MatrixXd::Zero(M, M),
+                  B_s = Eigen::MatrixXd::Zero(M, M), K_r = Eigen::MatrixXd::Zero(M, M);
+  if (shifted > 0) {
+    K_s.leftCols(shifted) = K_inv.middleCols(P, shifted);
+    A_s.topLeftCorner(shifted, shifted) = K_inv.block(P, P, shifted, shifted);
+    B_s.topLeftCorner(shifted, shifted) = AK.block(P, P, shifted, shifted);
+    K_r.topRows(shifted) = K_inv.middleRows(P, shifted);
+  }
+  const Eigen::MatrixXd X1 = -w * K_s, Y2 = w * w * (B_s - A_s), X3 = w * w * B_s, X4 = -w * K_r;
+  const PackedOuterTerm terms[] = {{X1.data(), K_s.data(), shifted, M},
+                                   {A_s.data(), Y2.data(), shifted, shifted},
+                                   {X3.data(), A_s.data(), shifted, shifted},
+                                   {X4.data(), K_r.data(), M, shifted},
+                                   {e.C_inv.data(), e.C_inv.data(), M, M}};
+  std::vector<int> first(static_cast<std::size_t>(n)), second(static_cast<std::size_t>(n));
+  for (int r = 0; r < n; ++r) {
+    first[static_cast<std::size_t>(r)] = entries[static_cast<std::size_t>(r)].first;
+    second[static_cast<std::size_t>(r)] = entries[static_cast<std::size_t>(r)].second;
+  }
   Eigen::MatrixXd J(n, n);
-  Eigen::VectorXd sKa(M), sKb(M), sAKa(M), sAKb(M), dK(M), dK_shifted(M), dG(M), dR(M);
-  Eigen::MatrixXd tilt, dC;
+  if (n > 0)
+    dense_kernels().packed_outer_sum(M, 5, terms, n, first.data(), second.data(), J.data());
+  Eigen::MatrixXd dC;
   for (int col = 0; col < n; ++col) {
-    const auto [i, j] = entries[col];
-    const bool diagonal = i == j;
-    const bool shiftable = i < shifted && j < shifted;
-    const int a = i + P, b = j + P;
-    if (shiftable) {
-      sKa = -w * K_inv.col(a);
-      sKb = -w * K_inv.col(b);
-      sAKa = -w * AK.col(a);
-      sAKb = -w * AK.col(b);
-    }
-    const bool tilted = s.readout_depends_on(i, j);
-    if (tilted) {
-      dC = Eigen::MatrixXd::Zero(M, M);
-      dC(i, j) = dC(j, i) = 1.0;
-      tilt = s.readout_tilt_derivative(e.readout, dC);
-    }
-    // dR(k, l) for l >= j and k <= l; row r >= col of the column is dR(entries[r]) (entries are
-    // ordered by (l, k)). The rows above col follow from the symmetry below.
-    int row = col;
-    for (int l = j; l < M && row < n; ++l) {
-      const int len = l + 1;
-      // dK^{-1}(k, l), k <= l
-      if (shiftable) {
-        if (diagonal)
-          dK.head(len) = sKa.head(len) * K_inv(l, a);
-        else
-          dK.head(len) = sKa.head(len) * K_inv(l, b) + sKb.head(len) * K_inv(l, a);
-      } else {
-        dK.head(len).setZero();
-      }
-      dR.head(len) = dK.head(len);
-      if (l < shifted) {
-        // dG(k + P, l + P), k <= l: the entries Sh^T picks.
-        const int q = l + P;
-        const auto ki_s = K_inv.col(i).segment(P, len), kj_s = K_inv.col(j).segment(P, len);
-        if (shiftable) {
-          if (diagonal) {
-            dK_shifted.head(len) = sKa.segment(P, len) * K_inv(q, a);
-            dG.head(len) = sKa.segment(P, len) * AK(q, a) + sAKa.segment(P, len) * K_inv(q, a);
-          } else {
-            dK_shifted.head(len) =
-                sKa.segment(P, len) * K_inv(q, b) + sKb.segment(P, len) * K_inv(q, a);
-            dG.head(len) = sKa.segment(P, len) * AK(q, b) + sAKb.segment(P, len) * K_inv(q, a) +
-                           sKb.segment(P, len) * AK(q, a) + sAKa.segment(P, len) * K_inv(q, b);
-          }
-          dG.head(len) -= dK_shifted.head(len);
-          dG.head(len) += ki_s * K_inv(q, j);
-        } else {
-          dG.head(len) = ki_s * K_inv(q, j);
-        }
-        if (!diagonal) dG.head(len) += kj_s * K_inv(q, i);
-        dR.head(len) -= w * dG.head(len);
-      }
-      if (tilted) dR.head(len) -= tilt.col(l).head(len);
-      dR.head(len) += C_inv.col(i).head(len) * C_inv(l, j);
-      if (!diagonal) dR.head(len) += C_inv.col(j).head(len) * C_inv(l, i);
-      for (; row < n && entries[row].second == l; ++row) J(row, col) = dR(entries[row].first);
+    const auto [i, j] = entries[static_cast<std::size_t>(col)];
+    if (!s.readout_depends_on(i, j)) continue;
+    dC = Eigen::MatrixXd::Zero(M, M);
+    dC(i, j) = dC(j, i) = 1.0;
+    const Eigen::MatrixXd tilt = s.readout_tilt_derivative(e.readout, dC);
+    for (int r = col; r < n; ++r)
+      J(r, col) -= tilt(entries[static_cast<std::size_t>(r)].first,
+                        entries[static_cast<std::size_t>(r)].second);
+  }
+  return J;
+}
+
+}  // namespace
+
+Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                  const LinearEvaluation& e, const EntryList& entries) {
+  Eigen::MatrixXd J = residual_jacobian_lower(s, C, e, entries);
+  const int n = static_cast<int>(entries.size());
+  // R = 2 dF/dC, so D J is the packed Hessian of F (D = 1/2 on diagonal entries, see
+  // to_packed_hessian): symmetric, J(c, r) = D_r J(r, c) / D_c. Half the columns' work: the
+  // transpose (tile by tile: a tile and its mirror stay in the cache), then the rows and columns of
+  // the (few) diagonal entries rescaled.
+  constexpr int tile = 32;
+  for (int c0 = 0; c0 < n; c0 += tile) {
+    const int width = std::min(tile, n - c0);
+    auto diagonal_tile = J.block(c0, c0, width, width);
+    diagonal_tile.triangularView<Eigen::StrictlyUpper>() = diagonal_tile.transpose();
+    for (int r0 = c0 + tile; r0 < n; r0 += tile) {
+      const int height = std::min(tile, n - r0);
+      J.block(c0, r0, width, height) = J.block(r0, c0, height, width).transpose();
     }
   }
-  // R = 2 dF/dC, so D J is the packed Hessian of F (D = 1/2 on diagonal entries, see
-  // to_packed_hessian): symmetric, J(c, r) = D_r J(r, c) / D_c. Half the columns' work.
-  const auto weight = [&](int k) { return entries[k].first == entries[k].second ? 0.5 : 1.0; };
-  for (int col = 0; col < n; ++col)
-    for (int r = col + 1; r < n; ++r) J(col, r) = weight(r) / weight(col) * J(r, col);
+  for (int k = 0; k < n; ++k) {
+    if (entries[static_cast<std::size_t>(k)].first != entries[static_cast<std::size_t>(k)].second)
+      continue;
+    for (int r = k + 1; r < n; ++r)  // D_r / D_k with D_k = 1/2
+      if (entries[static_cast<std::size_t>(r)].first != entries[static_cast<std::size_t>(r)].second)
+        J(k, r) *= 2.0;
+    for (int c = 0; c < k; ++c)  // D_k / D_c
+      if (entries[static_cast<std::size_t>(c)].first != entries[static_cast<std::size_t>(c)].second)
+        J(c, k) *= 0.5;
+  }
   return J;
+}
+
+Eigen::MatrixXd packed_hessian_lower(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                     const LinearEvaluation& e, const EntryList& entries) {
+  Eigen::MatrixXd H = residual_jacobian_lower(s, C, e, entries);
+  const int n = static_cast<int>(entries.size());
+  for (int k = 0; k < n; ++k)
+    if (entries[static_cast<std::size_t>(k)].first == entries[static_cast<std::size_t>(k)].second)
+      H.row(k).head(k + 1) *= 0.5;
+  return H;
 }
 
 void to_packed_hessian(Eigen::MatrixXd* J, const EntryList& entries) {
@@ -312,8 +323,6 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
   const bool blockwise =
       !constrained && field == 0.0 && parity_blocks_apply(s, entries) && is_parity_invariant(s, C0);
   const ParityBlocks blocks(s);
-  // There the Jacobian over the even-lag entries is the even sector's.
-  const bool sector_jacobian = blockwise && entries == sector_entries(s, false);
   const auto evaluate = [&](const Eigen::MatrixXd& Cx, double field_x) {
     return blockwise ? evaluate_linear_invariant(s, blocks, Cx, amplitude)
                      : evaluate_linear(s, Cx, amplitude, field_x);
@@ -340,15 +349,16 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
     const bool constraint_met = !constrained || std::abs(r(n)) < 1e-13 * (1.0 + C.norm());
     if (e.fixed_point_residual < options.tolerance && constraint_met) break;
     Eigen::MatrixXd J(unknowns, unknowns);
-    J.topLeftCorner(n, n) = sector_jacobian ? sector_residual_jacobian(s, blocks, C, e, false)
-                                            : residual_jacobian(s, C, e, entries);
+    J.topLeftCorner(n, n) = residual_jacobian(s, C, e, entries);
     if (constrained) {
       for (int j = 0; j < n; ++j)
         J(n, j) = s.order_parameter(unit_symmetric(entries[j].first, entries[j].second, M));
       J.col(n).head(n) = pack(-B, entries);
       J(n, n) = 0.0;
     }
-    const Eigen::VectorXd step = J.partialPivLu().solve(-r);
+    DenseLu lu;
+    lu.compute(J);
+    const Eigen::VectorXd step = lu.solve(-r);
     if (!step.allFinite()) {
       result.message = "singular Newton system";
       break;
@@ -491,13 +501,16 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
     // definite (a shift much larger than needed shortens the steps).
     // Attempts that are certain to fail are skipped (the shifts and steps stay exactly the same):
     // after an iteration that needed a shift, a short Lanczos run bounds lambda_min from above.
+    // When the last iteration needed no shift, the test is built only once the unshifted attempt
+    // has failed (the doubling from 1e-8 of the scale would otherwise try ~20 hopeless shifts).
     const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
-    const CholeskyFailureTest fails =
+    CholeskyFailureTest fails =
         shift > 0.0 ? CholeskyFailureTest(hessian, &ritz) : CholeskyFailureTest();
     DenseCholesky llt;
     if (!fails.certain(0.0) && llt.compute(hessian)) {
       shift = 0.0;
     } else {
+      if (shift == 0.0) fails = CholeskyFailureTest(hessian, &ritz);
       for (shift = std::max(0.25 * shift, 1e-8 * scale);; shift *= 2.0) {
         if (fails.certain(shift)) continue;
         if (llt.compute_shifted(hessian, shift)) break;

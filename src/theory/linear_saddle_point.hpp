@@ -37,6 +37,13 @@ Eigen::MatrixXd map_derivative(const KernelStructure& s, const Eigen::MatrixXd& 
 Eigen::MatrixXd residual_jacobian(const KernelStructure& s, const Eigen::MatrixXd& C,
                                   const LinearEvaluation& e, const EntryList& entries);
 
+// The lower triangle (row >= column) of the packed Hessian of F over `entries` (to_packed_hessian
+// of residual_jacobian; the same numbers); the strict upper triangle is unspecified. Enough for a
+// Cholesky or a symmetric eigensolver (both read the lower triangle only), at the cost of half the
+// Jacobian's columns and no mirroring.
+Eigen::MatrixXd packed_hessian_lower(const KernelStructure& s, const Eigen::MatrixXd& C,
+                                     const LinearEvaluation& e, const EntryList& entries);
+
 // J_R (from residual_jacobian over `entries`) -> the packed Hessian of F, in place: in packed
 // coordinates (off-diagonal entries counted once) grad F = D pack(R) and Hess F = D J_R with D =
 // 1/2 on diagonal entries (R = 2 dF/dC), symmetrized against rounding.

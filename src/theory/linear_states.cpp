@@ -32,16 +32,6 @@ namespace {
 
 double odd_lag_norm(const KernelStructure& s, const Eigen::MatrixXd& C);
 
-// The packed Hessian of F over `entries`.
-Eigen::MatrixXd packed_hessian(const KernelStructure& s, const Eigen::MatrixXd& C,
-                               const LinearEvaluation& e, const EntryList& entries) {
-  // Packed coordinates count an off-diagonal entry once: grad F = D pack(R), Hess F = D J_R with
-  // D = 1/2 on the diagonal entries (R = 2 dF/dC, see minimize_free_energy).
-  Eigen::MatrixXd hessian = residual_jacobian(s, C, e, entries);
-  to_packed_hessian(&hessian, entries);
-  return hessian;
-}
-
 // Whether H + kStabilityTolerance * scale * I has a Cholesky factor (scale: max |H_kk| over all
 // entries).
 bool shifted_cholesky_succeeds(const Eigen::MatrixXd& hessian, double scale) {
@@ -68,8 +58,8 @@ HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd
   if (!e.defined || !e.readout.ok) return check;
   check.defined = true;
   if (invariant) {
-    Eigen::MatrixXd h_even = sector_packed_hessian(s, blocks, C, e, false);
-    Eigen::MatrixXd h_odd = sector_packed_hessian(s, blocks, C, e, true);
+    Eigen::MatrixXd h_even = packed_hessian_lower(s, C, e, sector_entries(s, false));
+    Eigen::MatrixXd h_odd = packed_hessian_lower(s, C, e, sector_entries(s, true));
     double scale = h_even.size() > 0 ? h_even.diagonal().cwiseAbs().maxCoeff() : 0.0;
     if (h_odd.size() > 0) scale = std::max(scale, h_odd.diagonal().cwiseAbs().maxCoeff());
     // shifted_cholesky_succeeds, in place (the sector Hessians are not needed afterwards).
@@ -82,7 +72,7 @@ HessianCheck free_energy_hessian(const KernelStructure& s, const Eigen::MatrixXd
     return check;
   }
   const EntryList all = entries_where(s, true);
-  const Eigen::MatrixXd hessian = packed_hessian(s, C, e, all);
+  const Eigen::MatrixXd hessian = packed_hessian_lower(s, C, e, all);
   const double scale = hessian.diagonal().cwiseAbs().maxCoeff();
   check.stable = shifted_cholesky_succeeds(hessian, scale);
   if (check.stable || !want_direction) return check;

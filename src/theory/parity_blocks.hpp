@@ -3,8 +3,7 @@
 // 3.2) are block diagonal once the indices are ordered by the parity of their time step, and so
 // are K(C), K^{-1}, G, C_hat and the fixed-point map's image (the shift and the readout keep the
 // lag's parity). Every O(M^3) step of the linear equations then splits into two of half the size
-// (a quarter of the work), and the Jacobian of R splits into the even- and odd-lag sectors, each
-// column living on two (even lags) or one (odd lags) of the blocks.
+// (a quarter of the work), and the Jacobian of R splits into the even- and odd-lag sectors.
 #include <Eigen/Core>
 #include <string>
 #include <vector>
@@ -56,21 +55,6 @@ LinearEvaluation evaluate_linear_invariant(const KernelStructure& s, const Parit
 
 // The entries of one W -> -W sector (odd: odd lags), in the order of entries_where(s, true).
 EntryList sector_entries(const KernelStructure& s, bool odd);
-
-// residual_jacobian(s, C, e, sector_entries(s, odd)) at a C without odd-lag entries (e its
-// evaluation), by the same formulas summed in the same order (the same numbers to rounding), but
-// each column as outer products on the sector's parity blocks only, skipping the products whose
-// factors vanish there: at an invariant C a direction of one sector moves R only in that sector.
-Eigen::MatrixXd sector_residual_jacobian(const KernelStructure& s, const ParityBlocks& blocks,
-                                         const Eigen::MatrixXd& C, const LinearEvaluation& e,
-                                         bool odd);
-
-// The packed Hessian of F over sector_entries(s, odd) at an invariant C: the sector Jacobian with
-// to_packed_hessian applied (the same operations: rows of diagonal entries halved, then
-// (H + H^T) / 2, here in cache-sized tiles).
-Eigen::MatrixXd sector_packed_hessian(const KernelStructure& s, const ParityBlocks& blocks,
-                                      const Eigen::MatrixXd& C, const LinearEvaluation& e,
-                                      bool odd);
 
 // The image of C under the fixed-point map, all that the fixed-point iteration needs.
 struct FixedPointImage {
