@@ -9,6 +9,7 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <stdexcept>
 
 #include "model/deadline.hpp"
 #include "theory/parity_blocks.hpp"
@@ -461,6 +462,32 @@ bool CholeskyFailureTest::certain(double shift) const {
   return upper_bound_ + shift < -tolerance_ * (norm_ + shift * sqrt_n_);
 }
 
+// Galloping (k = 0, 1, 2, 4, 8, ...), then bisection; a failed attempt keeps *llt as it was.
+double first_factorable_shift(const Eigen::MatrixXd& H, double base,
+                              const CholeskyFailureTest& fails, DenseCholesky* llt) {
+  DenseCholesky trial;
+  const auto succeeds = [&](int k) {
+    const double shift = std::ldexp(base, k);
+    if (fails.certain(shift) || !trial.compute_shifted(H, shift)) return false;
+    std::swap(trial, *llt);
+    return true;
+  };
+  int failed = -1, k = 0;
+  while (!succeeds(k)) {
+    failed = k;
+    k = k == 0 ? 1 : 2 * k;
+    if (k > 2100) throw std::runtime_error("no shift makes the Hessian positive definite");
+  }
+  while (k - failed > 1) {
+    const int middle = failed + (k - failed) / 2;
+    if (succeeds(middle))
+      k = middle;
+    else
+      failed = middle;
+  }
+  return std::ldexp(base, k);
+}
+
 LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::MatrixXd& C0,
                                        double amplitude, const EntryList& entries,
                                        const MinimizeOptions& options) {
@@ -511,10 +538,7 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
       shift = 0.0;
     } else {
       if (shift == 0.0) fails = CholeskyFailureTest(hessian, &ritz);
-      for (shift = std::max(0.25 * shift, 1e-8 * scale);; shift *= 2.0) {
-        if (fails.certain(shift)) continue;
-        if (llt.compute_shifted(hessian, shift)) break;
-      }
+      shift = first_factorable_shift(hessian, std::max(0.25 * shift, 1e-8 * scale), fails, &llt);
     }
     const Eigen::VectorXd step = -llt.solve(gradient);
     const Eigen::MatrixXd C_before = C;

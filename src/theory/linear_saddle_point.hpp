@@ -103,6 +103,14 @@ class CholeskyFailureTest {
   double upper_bound_ = 0.0, norm_ = 0.0, sqrt_n_ = 0.0, tolerance_ = 0.0;
 };
 
+// The first shift base * 2^k (k = 0, 1, 2, ...) at which H + shift I has a Cholesky factor (left in
+// *llt): the shift the doubling base, 2 base, 4 base, ... finds, in about 2 log2(k) attempts
+// instead of k + 1 (positive definiteness is monotone in the shift). Attempts that `fails` is
+// certain of count as failures without a factorization.
+class DenseCholesky;
+double first_factorable_shift(const Eigen::MatrixXd& H, double base,
+                              const CholeskyFailureTest& fails, DenseCholesky* llt);
+
 struct MinimizeOptions {
   double tolerance = 1e-12;  // on the relative fixed-point residual
   int max_iterations = 200;

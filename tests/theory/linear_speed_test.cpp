@@ -11,6 +11,7 @@
 
 #include "reference.hpp"
 #include "theory/branch_solvers.hpp"
+#include "theory/dense_kernels.hpp"
 #include "theory/linear_saddle_point.hpp"
 #include "theory/linear_states.hpp"
 #include "theory/saddle_point.hpp"
@@ -106,6 +107,38 @@ TEST(LinearShortcuts, CholeskyFailureTestIsNeverWrong) {
     }
     EXPECT_GE(certain, 50) << "the bound is useful (certain for most shifts below 1)";
     EXPECT_FALSE(fails.certain(1.0 + 1e-6));
+  }
+}
+
+// The galloping shift search returns the shift the plain doubling finds: the first base * 2^k above
+// -lambda_min (H with a known spectrum; lambda_min placed between two powers of two, away from the
+// rounding of the Cholesky), and its factor solves (H + shift I) x = b.
+TEST(LinearShortcuts, GallopingShiftIsTheDoublingShift) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> g;
+  const int n = 60;
+  Eigen::MatrixXd X(n, n);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) X(i, j) = g(rng);
+  const Eigen::MatrixXd Q = Eigen::HouseholderQR<Eigen::MatrixXd>(X).householderQ();
+  const double base = 1e-8;
+  for (int k_expected : {0, 1, 2, 3, 5, 9, 17, 20, 33}) {
+    SCOPED_TRACE("k = " + std::to_string(k_expected));
+    // lambda_min = -1.5 base 2^(k - 1): base 2^(k - 1) fails, base 2^k succeeds (k = 0: positive).
+    const double lambda_min =
+        k_expected == 0 ? 0.5 * base : -1.5 * std::ldexp(base, k_expected - 1);
+    Eigen::VectorXd spectrum(n);
+    for (int k = 0; k < n; ++k) spectrum(k) = lambda_min + 0.05 * k;
+    const Eigen::MatrixXd H = Q * spectrum.asDiagonal() * Q.transpose();
+    DenseCholesky llt;
+    const double shift = first_factorable_shift(H, base, CholeskyFailureTest(), &llt);
+    EXPECT_EQ(shift, std::ldexp(base, k_expected));
+    double doubling = base;
+    while (!DenseCholesky().compute_shifted(H, doubling)) doubling *= 2.0;
+    EXPECT_EQ(shift, doubling);
+    const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(n, -1.0, 2.0);
+    const Eigen::MatrixXd shifted = H + shift * Eigen::MatrixXd::Identity(n, n);
+    EXPECT_LT((shifted * llt.solve(b) - b).norm(), 1e-6 * b.norm());
   }
 }
 
