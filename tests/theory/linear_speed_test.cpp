@@ -142,6 +142,32 @@ TEST(LinearShortcuts, GallopingShiftIsTheDoublingShift) {
   }
 }
 
+// A saddle's direction of most negative curvature (inverse iteration after an eigenvalues-only
+// solve) is the lowest eigenpair of the dense packed Hessian: the symmetric state above lambda_c
+// (T = 4, 8) and a random neighbour of it without the W -> -W symmetry.
+TEST(LinearShortcuts, SaddleDirectionIsTheLowestEigenvector) {
+  std::mt19937 rng(17);
+  for (const auto& [T, lam] : std::vector<std::pair<int, double>>{{4, 1.2}, {8, 1.0}}) {
+    const KernelStructure s = endpoint_structure(T, lam);
+    const Eigen::MatrixXd C_sym = solve_linear_symmetric(s, TheoryOptions{}, 1.0).C;
+    for (const Eigen::MatrixXd& C : {C_sym, congruence_perturbed(C_sym, &rng, 0.02)}) {
+      const HessianCheck check = free_energy_hessian(s, C, 1.0, true);
+      ASSERT_TRUE(check.defined);
+      ASSERT_FALSE(check.stable);
+      const EntryList all = entries_where(s, true);
+      Eigen::MatrixXd H = residual_jacobian(s, C, evaluate_linear(s, C, 1.0), all);
+      to_packed_hessian(&H, all);
+      const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(H);
+      const double scale = H.diagonal().cwiseAbs().maxCoeff();
+      EXPECT_NEAR(check.minimum, eig.eigenvalues()(0), 1e-12 * scale);
+      ASSERT_EQ(check.direction.size(), H.rows());
+      EXPECT_NEAR(check.direction.norm(), 1.0, 1e-12);
+      EXPECT_LT((H * check.direction - check.minimum * check.direction).norm(), 1e-10 * scale);
+      EXPECT_GT(std::abs(check.direction.dot(eig.eigenvectors().col(0))), 1.0 - 1e-8);
+    }
+  }
+}
+
 // At W -> -W invariant states (the symmetric state below and above lambda_c, and invariant random
 // kernels) the Hessian has no even-odd coupling, and the two-block stability check agrees with the
 // dense Hessian's smallest eigenvalue.
