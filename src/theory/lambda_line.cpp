@@ -135,7 +135,10 @@ class BranchTracer {
       Eigen::VectorXd F(n_ + 1);
       F << pack(e.precision - e.C_inv, all_), border.dot(join(*z)) - target;
       const double norm = F.norm();
-      if (e.fixed_point_residual < tolerance_ && std::abs(F(n_)) < 1e-12 * (1.0 + std::abs(target)))
+      // The arclength points only carry the branch to the grid signals, where the states are solved
+      // to the full tolerance from interpolated starts: 1e-9 (or the tolerance if looser) suffices.
+      if (e.fixed_point_residual < std::max(tolerance_, kPathTolerance) &&
+          std::abs(F(n_)) < 1e-9 * (1.0 + std::abs(target)))
         return true;
       if (!has_lu_ || norm > 0.5 * previous) {
         if (fresh && norm > 0.9 * previous) return false;  // Newton itself does not contract
@@ -209,6 +212,7 @@ class BranchTracer {
 
   const KernelStructure& s_;
   const std::vector<double>& grid_;
+  static constexpr double kPathTolerance = 1e-9;
   double tolerance_;
   EntryList all_;
   int n_;
