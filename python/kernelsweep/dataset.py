@@ -30,11 +30,30 @@ def _per_point_dims(name, ndim, grid_dims, index):
     return tuple(f"{name}_dim{k}" for k in range(ndim))
 
 
-def open_dataset(path, kernels=True):
+def open_dataset(path, kernels=True, retries=20, retry_interval=0.1):
     """The results file at `path` as an xarray.Dataset (loaded into memory; the file is closed).
 
-    kernels=False skips the per-point arrays (fast for large grids).
+    kernels=False skips the per-point arrays (fast for large grids). A file that a run is writing
+    can be caught in the middle of a commit (a few ms; the writer does not use HDF5's SWMR): a
+    failed read is retried up to `retries` times, `retry_interval` seconds apart, before its error
+    is raised. A missing file raises at once.
     """
+    import os
+    import time
+
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such results file")
+    retries = max(1, int(retries))
+    for attempt in range(retries):
+        try:
+            return _read_dataset(path, kernels)
+        except (OSError, KeyError, ValueError, RuntimeError):
+            if attempt + 1 >= retries:
+                raise
+            time.sleep(retry_interval)
+
+
+def _read_dataset(path, kernels):
     import h5py
     import xarray as xr
 

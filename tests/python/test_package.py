@@ -145,6 +145,34 @@ def test_open_assembles_kernels_over_the_grid(sweep_files):
     assert ds["sgld_H"].dims == ("lam", "T", "mu", "nu")
 
 
+def test_open_retries_a_read_caught_in_a_commit(sweep_files, monkeypatch, tmp_path):
+    """A live file read mid-commit fails transiently: open retries; a file that never reads raises
+    its error after the retries; a missing file raises at once."""
+    import kernelsweep.dataset as dataset
+
+    cli_file, _ = sweep_files
+    read = dataset._read_dataset
+    failures = []
+
+    def flaky(path, kernels):
+        if len(failures) < 2:
+            failures.append(path)
+            raise OSError("caught in a commit")
+        return read(path, kernels)
+
+    monkeypatch.setattr(dataset, "_read_dataset", flaky)
+    ds = ks.open(cli_file, retry_interval=0.0)
+    assert len(failures) == 2
+    assert (ds["status"] == 1).all()
+    monkeypatch.setattr(dataset, "_read_dataset", read)
+    not_hdf5 = tmp_path / "not.h5"
+    not_hdf5.write_text("not an HDF5 file")
+    with pytest.raises(OSError):
+        ks.open(not_hdf5, retries=3, retry_interval=0.0)
+    with pytest.raises(FileNotFoundError, match="no such results file"):
+        ks.open(tmp_path / "missing.h5")
+
+
 def test_status_and_plan_of_the_sweep(sweep_files):
     cli_file, _ = sweep_files
     assert ks.status(cli_file)["counts"]["done"] == 4
