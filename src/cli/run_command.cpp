@@ -3,9 +3,11 @@
 // owns the file and coordinates, ranks 1..R-1 compute.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.hpp"
 #include "io/results_session.hpp"
@@ -67,8 +69,29 @@ void warn_if_other_kernels(const std::vector<std::string>& run_rows) {
   }
 }
 
+// Ranks on nodes with other CPUs may run other variants (the coordinator's alone is in
+// kernel_isa): their points can differ in the last bits from what one variant gives.
+void warn_if_ranks_differ(const std::vector<std::string>& rank_kernels) {
+  if (std::all_of(rank_kernels.begin(), rank_kernels.end(),
+                  [&](const std::string& isa) { return isa == rank_kernels.front(); }))
+    return;
+  std::ostringstream ranks;
+  std::string lowest = rank_kernels.front();
+  const auto level = [](const std::string& isa) {
+    return isa == "baseline" ? 0 : isa == "avx2" ? 1 : isa == "avx512" ? 2 : 3;
+  };
+  for (std::size_t r = 0; r < rank_kernels.size(); ++r) {
+    ranks << (r ? ", " : "") << "rank " << r << " " << rank_kernels[r];
+    if (level(rank_kernels[r]) < level(lowest)) lowest = rank_kernels[r];
+  }
+  std::cerr << "kernelsweep: warning: the ranks run different kernel variants (" << ranks.str()
+            << "): points may differ in the last bits with the rank that computes them "
+               "(KERNELSWEEP_ISA="
+            << lowest << " on every rank gives the same bits)\n";
+}
+
 int coordinate(MpiSession& mpi, const SweepGrid& grid, const RunArguments& args,
-               const Arguments& argv) {
+               const Arguments& argv, const std::vector<std::string>& rank_kernels) {
   const std::string start = utc_now();
   const std::string mpi_library =
       mpi.parallel() ? mpi.library_version() : "MPI not started (single process)";
@@ -88,7 +111,9 @@ int coordinate(MpiSession& mpi, const SweepGrid& grid, const RunArguments& args,
                         {"points_done_before", session.already_done()}};
   row.update(run_environment());
   row["kernel_isa"] = kernel_isa_name();
+  if (mpi.parallel()) row["rank_kernel_isa"] = rank_kernels;
   warn_if_other_kernels(session.store().run_rows());
+  warn_if_ranks_differ(rank_kernels);
   session.record_run(row);
   session.store().set_attribute("last_run_start", start);
 
@@ -203,12 +228,14 @@ int run_run(const Arguments& argv) {
   try {
     const SweepGrid grid(load_sweep_spec(args.sweep_path, args.overrides));
     check_grid_size(grid, args.yes);
+    // Collective: every rank has got this far (the checks above are the same on every rank).
+    const std::vector<std::string> rank_kernels = mpi.gather_at_coordinator(kernel_isa_name());
     if (mpi.rank() != 0) {
       run_worker(mpi, grid, args.point_timeout);
       return kExitOk;
     }
     check_point_configs(grid);
-    code = coordinate(mpi, grid, args, argv);
+    code = coordinate(mpi, grid, args, argv, rank_kernels);
   } catch (const ConfigError& e) {
     // Identical on every rank (same YAML); only rank 0 speaks.
     if (mpi.rank() == 0) std::cerr << "error: " << e.what() << "\n";

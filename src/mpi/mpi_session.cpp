@@ -57,6 +57,20 @@ void MpiSession::send(int destination, MessageTag tag, const std::vector<std::ui
         "MPI_Send");
 }
 
+std::vector<std::string> MpiSession::gather_at_coordinator(const std::string& mine) {
+  if (!initialized_) return {mine};
+  constexpr int kWidth = 64;
+  std::vector<char> own(kWidth, '\0');
+  mine.copy(own.data(), kWidth - 1);
+  std::vector<char> all(rank_ == 0 ? static_cast<std::size_t>(size_) * kWidth : 0);
+  check(MPI_Gather(own.data(), kWidth, MPI_CHAR, all.data(), kWidth, MPI_CHAR, 0, MPI_COMM_WORLD),
+        "MPI_Gather");
+  std::vector<std::string> out;
+  for (int r = 0; rank_ == 0 && r < size_; ++r)
+    out.emplace_back(all.data() + std::size_t(r) * kWidth);
+  return out;
+}
+
 std::optional<Envelope> MpiSession::poll(int source) {
   if (!initialized_) return std::nullopt;
   int flag = 0;

@@ -33,6 +33,9 @@ class MpiSession {
   // A pending message from `source` (-1: any), without blocking.
   std::optional<Envelope> poll(int source = -1);
   std::vector<std::uint8_t> receive(const Envelope& envelope);
+  // Collective (every rank calls it at the same point): each rank's `mine` (at most 63 bytes
+  // kept), indexed by rank, at rank 0; the other ranks get nothing. Serial: {mine}.
+  std::vector<std::string> gather_at_coordinator(const std::string& mine);
   // Ends every rank of the job with `code` (mpirun returns it). Serial: std::_Exit(code).
   [[noreturn]] void abort(int code);
 

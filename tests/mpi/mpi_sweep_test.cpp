@@ -12,9 +12,10 @@
 #include <random>
 #include <thread>
 
+#include "../io/run_helpers.hpp"
+#include "io/phase_diagram_store.hpp"
 #include "io/results_session.hpp"
 #include "sweep/result_fields.hpp"
-#include "../io/run_helpers.hpp"
 
 using namespace kernelsweep;
 using namespace kernelsweep::testing;
@@ -194,6 +195,61 @@ TEST(MpiSweep, SignalDuringTheLastTaskEndsTheCompleteSweepWithExit0) {
   EXPECT_EQ(log.find("resume with --resume"), std::string::npos) << log;
   ASSERT_EQ(shell(dir, binary() + " status d.h5 --json"), 0);
   EXPECT_EQ(nlohmann::json::parse(read_text(dir / "out.log"))["complete"], true);
+}
+
+// Ranks on other kernel variants (nodes with other CPUs; here KERNELSWEEP_ISA on rank 0 only, an
+// MPMD launch): the run row lists every rank's variant, and the coordinator warns in one line
+// naming the variant that gives the same bits everywhere. On a CPU whose best is baseline the
+// ranks agree and nothing is said.
+TEST(MpiSweep, RanksOnOtherKernelVariantsAreRecordedAndWarned) {
+  const auto dir = scratch_dir("rank-isa");
+  write_text(dir / "s.yaml",
+             "name: isa\nseed: 3\nbase: {model: {T: 3}, task: {P: 2, D: 2}}\n"
+             "axes:\n  - {key: task.lam, linspace: {start: 0.2, stop: 1.0, num: 4}}\n");
+  const std::vector<std::string> argv = {"mpirun",
+                                         "--oversubscribe",
+                                         "--allow-run-as-root",
+                                         "-np",
+                                         "1",
+                                         "-x",
+                                         "KERNELSWEEP_ISA=baseline",
+                                         binary(),
+                                         "run",
+                                         "s.yaml",
+                                         "--out",
+                                         "d.h5",
+                                         ":",
+                                         "-np",
+                                         "2",
+                                         binary(),
+                                         "run",
+                                         "s.yaml",
+                                         "--out",
+                                         "d.h5"};
+  ASSERT_EQ(wait_for(spawn(dir, argv)), 0) << read_text(dir / "run.log");
+  std::vector<std::string> ranks;
+  for (const auto& row : PhaseDiagramStore::open((dir / "d.h5").string(), false).run_rows()) {
+    const auto j = nlohmann::json::parse(row);
+    if (j.value("event", "") == "start")
+      ranks = j.at("rank_kernel_isa").get<std::vector<std::string>>();
+  }
+  ASSERT_EQ(ranks.size(), 3u);
+  EXPECT_EQ(ranks[0], "baseline");
+  EXPECT_EQ(ranks[1], ranks[2]);
+  const std::string log = read_text(dir / "run.log");
+  if (ranks[1] == "baseline") {
+    EXPECT_EQ(log.find("warning"), std::string::npos) << log;
+  } else {
+    EXPECT_NE(
+        log.find("warning: the ranks run different kernel variants (rank 0 baseline, rank 1 " +
+                 ranks[1] + ", rank 2 " + ranks[2] + ")"),
+        std::string::npos)
+        << log;
+    EXPECT_NE(log.find("KERNELSWEEP_ISA=baseline on every rank gives the same bits"),
+              std::string::npos)
+        << log;
+  }
+  EXPECT_NE(log.find("4/4 done"), std::string::npos) << log;
 }
 
 TEST(MpiSweep, SingleProcessSigtermExits75AndStatusListsSlurmJobs) {
