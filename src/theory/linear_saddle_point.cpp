@@ -425,7 +425,13 @@ CholeskyFailureTest::CholeskyFailureTest(const Eigen::MatrixXd& H, Eigen::Vector
   // Lanczos run with full reorthogonalization from the warm start.
   const Eigen::Index n = H.rows();
   const double u = 0.5 * std::numeric_limits<double>::epsilon();
-  norm_ = H.norm();
+  // H is read through its lower triangle (the packed Hessians are formed there only).
+  double squared = H.diagonal().squaredNorm();
+  for (Eigen::Index j = 0; j + 1 < n; ++j) squared += 2.0 * H.col(j).tail(n - j - 1).squaredNorm();
+  norm_ = std::sqrt(squared);
+  const auto product = [&](const auto& x) -> Eigen::VectorXd {
+    return H.selfadjointView<Eigen::Lower>() * x;
+  };
   sqrt_n_ = std::sqrt(double(n));
   tolerance_ = 4.0 * double(n) * double(n) * u;
   Eigen::VectorXd v = *warm_start;
@@ -439,7 +445,7 @@ CholeskyFailureTest::CholeskyFailureTest(const Eigen::MatrixXd& H, Eigen::Vector
   Q.col(0) = v / v.norm();
   int k = 0;
   while (k < steps) {
-    Eigen::VectorXd w = H * Q.col(k);
+    Eigen::VectorXd w = product(Q.col(k));
     alpha(k) = Q.col(k).dot(w);
     for (int pass = 0; pass < 2; ++pass)
       w -= Q.leftCols(k + 1) * (Q.leftCols(k + 1).transpose() * w);
@@ -452,7 +458,7 @@ CholeskyFailureTest::CholeskyFailureTest(const Eigen::MatrixXd& H, Eigen::Vector
   ritz.computeFromTridiagonal(alpha.head(k), beta.head(std::max(k - 1, 0)),
                               Eigen::ComputeEigenvectors);
   const Eigen::VectorXd y = Q.leftCols(k) * ritz.eigenvectors().col(0);
-  upper_bound_ = y.dot(H * y) / y.squaredNorm();
+  upper_bound_ = y.dot(product(y)) / y.squaredNorm();
   active_ = std::isfinite(upper_bound_);
   if (active_) *warm_start = y;
 }
@@ -519,8 +525,7 @@ LinearSolveResult minimize_free_energy(const KernelStructure& s, const Eigen::Ma
     if (e.ok && e.fixed_point_residual < options.tolerance) break;
     check_deadline();
     const Eigen::VectorXd gradient = D.cwiseProduct(pack(e.precision - e.C_inv, entries));
-    Eigen::MatrixXd hessian = residual_jacobian(s, C, e, entries);
-    to_packed_hessian(&hessian, entries);
+    const Eigen::MatrixXd hessian = packed_hessian_lower(s, C, e, entries);  // lower triangle
     // Levenberg-Marquardt: the smallest shift (relative to the Hessian's scale) that makes it
     // positive definite, so the step descends even at a saddle.
     // Each attempt is a Cholesky of an n x n matrix: try no shift (quadratic convergence near the
@@ -620,9 +625,7 @@ double odd_sector_hessian_minimum(const KernelStructure& s, const Eigen::MatrixX
   const LinearEvaluation e = evaluate_linear(s, C, amplitude);
   if (!e.defined) return std::numeric_limits<double>::quiet_NaN();
   // Odd-lag entries are all off the diagonal, so the packed Hessian is J_R itself (D = 1).
-  Eigen::MatrixXd hessian = residual_jacobian(s, C, e, odd);
-  hessian = 0.5 * (hessian + hessian.transpose()).eval();
-  return lowest_eigenpair(hessian);
+  return lowest_eigenpair(packed_hessian_lower(s, C, e, odd));  // reads the lower triangle
 }
 
 double even_sector_stiffness(const KernelStructure& s, const Eigen::MatrixXd& C, double amplitude) {

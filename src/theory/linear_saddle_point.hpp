@@ -86,10 +86,10 @@ LinearSolveResult newton_solve(const KernelStructure& s, const Eigen::MatrixXd& 
                                double amplitude, const EntryList& entries,
                                const NewtonOptions& options);
 
-// Tells, without factorizing, shifts s for which a Cholesky of H + s I (H symmetric) must fail:
-// an upper bound on lambda_min(H) from a short Lanczos run, against the Cholesky's backward-error
-// bound. Lets minimize_free_energy skip hopeless attempts of its shift search (same shifts, same
-// steps). Default-constructed: never certain.
+// Tells, without factorizing, shifts s for which a Cholesky of H + s I (H symmetric, read through
+// its lower triangle) must fail: an upper bound on lambda_min(H) from a short Lanczos run, against
+// the Cholesky's backward-error bound. Lets minimize_free_energy skip hopeless attempts of its
+// shift search (same shifts, same steps). Default-constructed: never certain.
 class CholeskyFailureTest {
  public:
   CholeskyFailureTest() = default;

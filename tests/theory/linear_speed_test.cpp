@@ -7,6 +7,7 @@
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "reference.hpp"
@@ -98,6 +99,12 @@ TEST(LinearShortcuts, CholeskyFailureTestIsNeverWrong) {
     Eigen::VectorXd start;
     const CholeskyFailureTest fails(H, &start);
     EXPECT_GE(fails.lambda_min_upper_bound(), -1.0 - 1e-10);
+    // Only the lower triangle is read (the packed Hessians are formed there alone).
+    Eigen::MatrixXd lower = H;
+    lower.triangularView<Eigen::StrictlyUpper>().setConstant(std::nan(""));
+    Eigen::VectorXd lower_start;
+    EXPECT_EQ(CholeskyFailureTest(lower, &lower_start).lambda_min_upper_bound(),
+              fails.lambda_min_upper_bound());
     int certain = 0;
     for (double s = 0.0; s < 1.2; s += 0.01) {
       if (!fails.certain(s)) continue;
