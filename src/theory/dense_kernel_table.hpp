@@ -25,6 +25,11 @@ struct DenseKernels {
   //   J(r, c) = sum_m X_m(k, i) Y_m(l, j) + [i != j] X_m(k, j) Y_m(l, i),
   // (k, l) = (first[r], second[r]), (i, j) = (first[c], second[c]); the n entries satisfy
   // first <= second and are sorted by (second, first).
+  // The inverse of the symmetric positive-definite a (lower triangle read) and log det a; false
+  // (inverse untouched) when a has no Cholesky factor.
+  bool (*spd_inverse)(const double* a, long n, double* inverse, double* logdet);
+  // out = x y x (n x n, column-major; out distinct from x and y).
+  void (*sandwich)(const double* x, const double* y, long n, double* out);
   void (*packed_outer_sum)(long M, int terms, const PackedOuterTerm* t, long n, const int* first,
                            const int* second, double* J);
 };

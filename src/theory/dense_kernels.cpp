@@ -73,6 +73,24 @@ Eigen::VectorXd DenseLu::solve(const Eigen::VectorXd& b) const {
   return x;
 }
 
+bool spd_inverse(const Eigen::MatrixXd& A, Eigen::MatrixXd* inverse, double* logdet) {
+  assert(A.rows() == A.cols());
+  Eigen::MatrixXd out(A.rows(), A.cols());
+  double value = 0.0;
+  if (A.rows() > 0 && !dense_kernels().spd_inverse(A.data(), A.rows(), out.data(), &value))
+    return false;
+  *inverse = std::move(out);
+  *logdet = value;
+  return true;
+}
+
+Eigen::MatrixXd sandwich(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y) {
+  assert(X.rows() == X.cols() && Y.rows() == X.rows() && Y.cols() == X.cols());
+  Eigen::MatrixXd out(X.rows(), X.cols());
+  if (X.rows() > 0) dense_kernels().sandwich(X.data(), Y.data(), X.rows(), out.data());
+  return out;
+}
+
 double lowest_eigenpair(const Eigen::MatrixXd& A, Eigen::VectorXd* vector) {
   assert(A.rows() == A.cols() && A.rows() > 0);
   double value = 0.0;

@@ -46,6 +46,12 @@ class DenseLu {
 // Eigen::SelfAdjointEigenSolver's first pair.
 double lowest_eigenpair(const Eigen::MatrixXd& A, Eigen::VectorXd* vector = nullptr);
 
+// A^{-1} and log det A of the symmetric positive-definite A (lower triangle read), like
+// Eigen::LLT's solve of the identity; false (outputs untouched) when A is not positive definite.
+bool spd_inverse(const Eigen::MatrixXd& A, Eigen::MatrixXd* inverse, double* logdet);
+// X Y X.
+Eigen::MatrixXd sandwich(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y);
+
 // The selected variant's kernels.
 const DenseKernels& dense_kernels();
 // Those of `isa`, or null when this build or CPU lacks it (for tests).

@@ -59,6 +59,22 @@ void lowest_eigenpair(const double* a, long n, double* value, double* vector) {
   if (vector) Vector(vector, n) = eig.eigenvectors().col(0);
 }
 
+bool spd_inverse(const double* a, long n, double* inverse, double* logdet) {
+  const Eigen::LLT<Eigen::MatrixXd> llt{ConstMatrix(a, n, n)};
+  if (llt.info() != Eigen::Success) return false;
+  // A^{-1} = L^{-T} L^{-1}: one triangular solve and one product (two solves cost more).
+  Eigen::MatrixXd L_inv = Eigen::MatrixXd::Identity(n, n);
+  llt.matrixL().solveInPlace(L_inv);
+  Matrix(inverse, n, n).noalias() = L_inv.transpose() * L_inv;
+  *logdet = 2.0 * llt.matrixLLT().diagonal().array().log().sum();
+  return true;
+}
+
+void sandwich(const double* x, const double* y, long n, double* out) {
+  const ConstMatrix X(x, n, n), Y(y, n, n);
+  Matrix(out, n, n).noalias() = X * Y * X;
+}
+
 // Column c: the upper triangle of the column's M x M matrix, one column l at a time (k <= l is
 // contiguous in every X), over the live terms only, then the rows r >= c gathered from it. The
 // k-loop runs in blocks of kLanes with the sum over terms in registers; the X are copied with
@@ -143,6 +159,8 @@ const DenseKernels& KERNELSWEEP_CONCAT(dense_kernels_, KERNELSWEEP_VARIANT)() {
                                      &KERNELSWEEP_VARIANT::lu,
                                      &KERNELSWEEP_VARIANT::lu_solve,
                                      &KERNELSWEEP_VARIANT::lowest_eigenpair,
+                                     &KERNELSWEEP_VARIANT::spd_inverse,
+                                     &KERNELSWEEP_VARIANT::sandwich,
                                      &KERNELSWEEP_VARIANT::packed_outer_sum};
   return table;
 }

@@ -16,51 +16,34 @@
 
 namespace kernelsweep {
 
-namespace {
-
-double logdet(const Eigen::LLT<Eigen::MatrixXd>& llt) {
-  return 2.0 * llt.matrixLLT().diagonal().array().log().sum();
-}
-
-}  // namespace
-
+// The three inverses and the product K^{-1} C K^{-1} run in the instruction-set variant's kernels
+// (dense_kernels.hpp): the chord steps of the branch tracer evaluate this thousands of times.
 LinearEvaluation evaluate_linear(const KernelStructure& s, const Eigen::MatrixXd& C,
                                  double amplitude, double field) {
   LinearEvaluation e;
-  const int M = s.M();
-  const Eigen::MatrixXd I = Eigen::MatrixXd::Identity(M, M);
-  Eigen::LLT<Eigen::MatrixXd> c_llt(C);
-  if (c_llt.info() != Eigen::Success) {
+  if (!spd_inverse(C, &e.C_inv, &e.logdet_C)) {
     e.failure = "C is not positive definite";
     return e;
   }
   e.K = s.prior_covariance(C);
-  Eigen::LLT<Eigen::MatrixXd> k_llt(e.K);
-  if (k_llt.info() != Eigen::Success) {
+  if (!spd_inverse(e.K, &e.K_inv, &e.logdet_K)) {
     e.failure = "K(C) is not positive definite";
     return e;
   }
-  e.K_inv = k_llt.solve(I);
-  e.C_inv = c_llt.solve(I);
   e.readout = s.readout(C, amplitude);
   if (!e.readout.ok) {
     e.failure = "v C_SS + kappa I is not positive definite";
     return e;
   }
-  e.G = e.K_inv * C * e.K_inv - e.K_inv;
+  e.G = sandwich(e.K_inv, C) - e.K_inv;
   e.C_hat = s.network().w * s.shift_transpose(e.G) + e.readout.tilt;
   e.precision = e.K_inv - e.C_hat;
   if (field != 0.0) e.precision -= field * s.order_parameter_field();
-  e.logdet_K = logdet(k_llt);
-  e.logdet_C = logdet(c_llt);
   e.defined = e.K_inv.allFinite() && e.C_inv.allFinite() && e.C_hat.allFinite();
-  Eigen::LLT<Eigen::MatrixXd> p_llt(e.precision);
-  if (p_llt.info() != Eigen::Success) {
+  if (!spd_inverse(e.precision, &e.next_C, &e.logdet_precision)) {
     e.failure = "K^{-1} - C_hat is not positive definite";
     return e;
   }
-  e.next_C = p_llt.solve(I);
-  e.logdet_precision = logdet(p_llt);
   e.fixed_point_residual = (e.next_C - C).norm() / C.norm();
   e.ok = std::isfinite(e.fixed_point_residual);
   if (!e.ok) e.failure = "non-finite kernels";
@@ -111,7 +94,7 @@ Eigen::MatrixXd residual_jacobian_lower(const KernelStructure& s, const Eigen::M
   const int shifted = (T - 1) * P;  // indices k < shifted have a successor k + P
   const double w = s.network().w;
   const Eigen::MatrixXd& K_inv = e.K_inv;
-  const Eigen::MatrixXd AK = K_inv * C * K_inv;
+  const Eigen::MatrixXd AK = sandwich(K_inv, C);
   Eigen::MatrixXd K_s = Eigen::MatrixXd::Zero(M, M), A_s = Eigen::MatrixXd::Zero(M, M),
                   B_s = Eigen::MatrixXd::Zero(M, M), K_r = Eigen::MatrixXd::Zero(M, M);
   if (shifted > 0) {

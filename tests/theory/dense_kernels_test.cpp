@@ -122,3 +122,35 @@ TEST(DenseKernels, LowestEigenpairOfAKnownSpectrum) {
   EXPECT_NEAR(lowest_eigenpair(A, &v), -0.5, 1e-12);
   EXPECT_LT((A * v + 0.5 * v).norm(), 1e-12);
 }
+
+// The inverse of an SPD matrix with a known spectrum (Q diag(d) Q^T: inverse Q diag(1/d) Q^T, log
+// det = sum log d), refused when one eigenvalue is negative; X Y X against the plain product.
+TEST(DenseKernels, EveryVariantInvertsPositiveDefiniteMatricesAndFormsSandwiches) {
+  for (int n : {7, 32, 150}) {
+    SCOPED_TRACE("n = " + std::to_string(n));
+    const Eigen::MatrixXd Q =
+        Eigen::HouseholderQR<Eigen::MatrixXd>(random_matrix(n, 11)).householderQ();
+    Eigen::VectorXd d(n);
+    for (int k = 0; k < n; ++k) d(k) = 0.05 + 0.1 * k;
+    const Eigen::MatrixXd A = Q * d.asDiagonal() * Q.transpose();
+    const Eigen::MatrixXd expected = Q * d.cwiseInverse().asDiagonal() * Q.transpose();
+    const Eigen::MatrixXd Y = random_matrix(n, 12);
+    for (const DenseKernels* k : available_variants()) {
+      Eigen::MatrixXd inverse(n, n);
+      double logdet = 0.0;
+      ASSERT_TRUE(k->spd_inverse(A.data(), n, inverse.data(), &logdet));
+      EXPECT_LT((inverse - expected).norm(), 1e-12 * expected.norm());
+      EXPECT_NEAR(logdet, d.array().log().sum(), 1e-11 * n);
+      Eigen::MatrixXd out(n, n);
+      k->sandwich(A.data(), Y.data(), n, out.data());
+      const Eigen::MatrixXd plain = A * Y * A;
+      EXPECT_LT((out - plain).norm(), 1e-13 * plain.norm());
+      Eigen::VectorXd indefinite = d;
+      indefinite(n / 2) = -0.01;
+      const Eigen::MatrixXd B = Q * indefinite.asDiagonal() * Q.transpose();
+      Eigen::MatrixXd untouched = Eigen::MatrixXd::Constant(n, n, 3.0);
+      EXPECT_FALSE(k->spd_inverse(B.data(), n, untouched.data(), &logdet));
+      EXPECT_EQ(untouched, Eigen::MatrixXd::Constant(n, n, 3.0));
+    }
+  }
+}
