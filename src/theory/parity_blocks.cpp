@@ -5,28 +5,24 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "theory/dense_kernels.hpp"
+
 namespace kernelsweep {
 
 namespace {
 
-double logdet(const Eigen::LLT<Eigen::MatrixXd>& llt) {
-  return 2.0 * llt.matrixLLT().diagonal().array().log().sum();
-}
-
-Eigen::MatrixXd inverse(const Eigen::LLT<Eigen::MatrixXd>& llt) {
-  return llt.solve(Eigen::MatrixXd::Identity(llt.rows(), llt.rows()));
-}
-
-// Cholesky factors of both parity blocks of a symmetric matrix.
-struct BlockLLT {
-  BlockLLT(const ParityBlocks& b, const Eigen::MatrixXd& A)
-      : even(b.even_block(A)), odd(b.odd_block(A)) {}
-  bool ok() const { return even.info() == Eigen::Success && odd.info() == Eigen::Success; }
-  Eigen::MatrixXd inverse(const ParityBlocks& b) const {
-    return b.merge(kernelsweep::inverse(even), kernelsweep::inverse(odd));
-  }
-  double logdet() const { return kernelsweep::logdet(even) + kernelsweep::logdet(odd); }
-  Eigen::LLT<Eigen::MatrixXd> even, odd;
+// Inverses and log-determinants of both parity blocks of a symmetric matrix (the variant kernels,
+// dense_kernels.hpp); ok() false when either block is not positive definite.
+struct BlockInverse {
+  BlockInverse(const ParityBlocks& b, const Eigen::MatrixXd& A)
+      : positive_definite(spd_inverse(b.even_block(A), &even, &logdet_even) &&
+                          spd_inverse(b.odd_block(A), &odd, &logdet_odd)) {}
+  bool ok() const { return positive_definite; }
+  Eigen::MatrixXd merged(const ParityBlocks& b) const { return b.merge(even, odd); }
+  double logdet() const { return logdet_even + logdet_odd; }
+  Eigen::MatrixXd even, odd;
+  double logdet_even = 0.0, logdet_odd = 0.0;
+  bool positive_definite = false;
 };
 
 }  // namespace
@@ -72,39 +68,39 @@ LinearEvaluation evaluate_linear_invariant(const KernelStructure& s, const Parit
                                            const Eigen::MatrixXd& C, double amplitude) {
   // The steps of evaluate_linear, each O(M^3) one on the two blocks.
   LinearEvaluation e;
-  const BlockLLT c_llt(b, C);
-  if (!c_llt.ok()) {
+  const BlockInverse c_inv(b, C);
+  if (!c_inv.ok()) {
     e.failure = "C is not positive definite";
     return e;
   }
   e.K = s.prior_covariance(C);
-  const BlockLLT k_llt(b, e.K);
-  if (!k_llt.ok()) {
+  const BlockInverse k_inv(b, e.K);
+  if (!k_inv.ok()) {
     e.failure = "K(C) is not positive definite";
     return e;
   }
-  const Eigen::MatrixXd K_inv_even = inverse(k_llt.even), K_inv_odd = inverse(k_llt.odd);
-  e.K_inv = b.merge(K_inv_even, K_inv_odd);
-  e.C_inv = c_llt.inverse(b);
+  const Eigen::MatrixXd &K_inv_even = k_inv.even, &K_inv_odd = k_inv.odd;
+  e.K_inv = k_inv.merged(b);
+  e.C_inv = c_inv.merged(b);
   e.readout = s.readout(C, amplitude);
   if (!e.readout.ok) {
     e.failure = "v C_SS + kappa I is not positive definite";
     return e;
   }
-  e.G = b.merge(K_inv_even * b.even_block(C) * K_inv_even - K_inv_even,
-                K_inv_odd * b.odd_block(C) * K_inv_odd - K_inv_odd);
+  e.G = b.merge(sandwich(K_inv_even, b.even_block(C)) - K_inv_even,
+                sandwich(K_inv_odd, b.odd_block(C)) - K_inv_odd);
   e.C_hat = s.network().w * s.shift_transpose(e.G) + e.readout.tilt;
   e.precision = e.K_inv - e.C_hat;
-  e.logdet_K = k_llt.logdet();
-  e.logdet_C = c_llt.logdet();
+  e.logdet_K = k_inv.logdet();
+  e.logdet_C = c_inv.logdet();
   e.defined = e.K_inv.allFinite() && e.C_inv.allFinite() && e.C_hat.allFinite();
-  const BlockLLT p_llt(b, e.precision);
-  if (!p_llt.ok()) {
+  const BlockInverse p_inv(b, e.precision);
+  if (!p_inv.ok()) {
     e.failure = "K^{-1} - C_hat is not positive definite";
     return e;
   }
-  e.next_C = p_llt.inverse(b);
-  e.logdet_precision = p_llt.logdet();
+  e.next_C = p_inv.merged(b);
+  e.logdet_precision = p_inv.logdet();
   e.fixed_point_residual = (e.next_C - C).norm() / C.norm();
   e.ok = std::isfinite(e.fixed_point_residual);
   if (!e.ok) e.failure = "non-finite kernels";
@@ -140,19 +136,19 @@ FixedPointImage invariant_fixed_point_map(const KernelStructure& s, const Parity
     K_even.bottomRightCorner(m, m) =
         w * C_odd.topLeftCorner(m, m) + u * b.input_even().bottomRightCorner(m, m);
   const Eigen::MatrixXd K_odd = w * C_even.topLeftCorner(n_odd, n_odd) + u * b.input_odd();
-  const Eigen::LLT<Eigen::MatrixXd> k_even(K_even), k_odd(K_odd);
-  if (k_even.info() != Eigen::Success || k_odd.info() != Eigen::Success) {
+  Eigen::MatrixXd K_inv_even, K_inv_odd;
+  double logdet = 0.0;  // not needed by the map
+  if (!spd_inverse(K_even, &K_inv_even, &logdet) || !spd_inverse(K_odd, &K_inv_odd, &logdet)) {
     out.failure = "K(C) is not positive definite";
     return out;
   }
-  const Eigen::MatrixXd K_inv_even = inverse(k_even), K_inv_odd = inverse(k_odd);
   const KernelStructure::Readout readout = s.readout(C, amplitude);
   if (!readout.ok) {
     out.failure = "v C_SS + kappa I is not positive definite";
     return out;
   }
-  const Eigen::MatrixXd G_even = K_inv_even * C_even * K_inv_even - K_inv_even;
-  const Eigen::MatrixXd G_odd = K_inv_odd * C_odd * K_inv_odd - K_inv_odd;
+  const Eigen::MatrixXd G_even = sandwich(K_inv_even, C_even) - K_inv_even;
+  const Eigen::MatrixXd G_odd = sandwich(K_inv_odd, C_odd) - K_inv_odd;
   // C_hat = w Sh^T(G) + tilt, Sh^T(G)_kl = G_{k+P, l+P} for k, l < (T - 1) P.
   Eigen::MatrixXd C_hat_even = b.even_block(readout.tilt), C_hat_odd = b.odd_block(readout.tilt);
   const int se = b.shifted_even(), so = b.shifted_odd();
@@ -160,12 +156,13 @@ FixedPointImage invariant_fixed_point_map(const KernelStructure& s, const Parity
       w * G_odd.topLeftCorner(se, se) + C_hat_even.topLeftCorner(se, se);
   C_hat_odd.topLeftCorner(so, so) =
       w * G_even.block(P, P, so, so) + C_hat_odd.topLeftCorner(so, so);
-  const Eigen::LLT<Eigen::MatrixXd> p_even(K_inv_even - C_hat_even), p_odd(K_inv_odd - C_hat_odd);
-  if (p_even.info() != Eigen::Success || p_odd.info() != Eigen::Success) {
+  Eigen::MatrixXd next_even, next_odd;
+  if (!spd_inverse(K_inv_even - C_hat_even, &next_even, &logdet) ||
+      !spd_inverse(K_inv_odd - C_hat_odd, &next_odd, &logdet)) {
     out.failure = "K^{-1} - C_hat is not positive definite";
     return out;
   }
-  out.next_C = b.merge(inverse(p_even), inverse(p_odd));
+  out.next_C = b.merge(next_even, next_odd);
   out.fixed_point_residual = (out.next_C - C).norm() / C.norm();
   out.ok = std::isfinite(out.fixed_point_residual);
   if (!out.ok) out.failure = "non-finite kernels";
