@@ -59,20 +59,28 @@ void lowest_eigenpair(const double* a, long n, double* value, double* vector) {
   if (vector) Vector(vector, n) = eig.eigenvectors().col(0);
 }
 
+// Eigen's small products (below its GEMM threshold: coefficient-wise, with reductions) and its
+// vectorized loops peel elements up to the destination's alignment, and the caller's buffers are
+// only 16-byte aligned (baseline Eigen): so the arithmetic here runs on matrices this variant owns
+// (aligned to its packet size) and only exact copies touch the caller's memory. Otherwise the
+// last bits depend on where malloc put a buffer, which differs between a serial and an MPI run.
 bool spd_inverse(const double* a, long n, double* inverse, double* logdet) {
-  const Eigen::LLT<Eigen::MatrixXd> llt{ConstMatrix(a, n, n)};
+  const Eigen::MatrixXd A = ConstMatrix(a, n, n);
+  const Eigen::LLT<Eigen::MatrixXd> llt(A);
   if (llt.info() != Eigen::Success) return false;
   // A^{-1} = L^{-T} L^{-1}: one triangular solve and one product (two solves cost more).
   Eigen::MatrixXd L_inv = Eigen::MatrixXd::Identity(n, n);
   llt.matrixL().solveInPlace(L_inv);
-  Matrix(inverse, n, n).noalias() = L_inv.transpose() * L_inv;
+  const Eigen::MatrixXd result = L_inv.transpose() * L_inv;
+  Matrix(inverse, n, n) = result;
   *logdet = 2.0 * llt.matrixLLT().diagonal().array().log().sum();
   return true;
 }
 
 void sandwich(const double* x, const double* y, long n, double* out) {
-  const ConstMatrix X(x, n, n), Y(y, n, n);
-  Matrix(out, n, n).noalias() = X * Y * X;
+  const Eigen::MatrixXd X = ConstMatrix(x, n, n), Y = ConstMatrix(y, n, n);
+  const Eigen::MatrixXd result = X * Y * X;
+  Matrix(out, n, n) = result;
 }
 
 // Column c: the upper triangle of the column's M x M matrix, one column l at a time (k <= l is
