@@ -1,5 +1,6 @@
 #include "theory/dense_kernels.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 namespace kernelsweep {
@@ -39,38 +40,53 @@ bool cholesky_in_place(Eigen::MatrixXd* A) {
   return A->rows() == 0 || dense_kernels().cholesky(A->data(), A->rows());
 }
 
+void AlignedSquare::assign(const Eigen::MatrixXd& A) {
+  assert(A.rows() == A.cols());
+  n_ = A.rows();
+  const std::size_t size = static_cast<std::size_t>(n_) * static_cast<std::size_t>(n_);
+  lines_.resize((size + 7) / 8);  // keeps its storage when the size is unchanged
+  std::copy(A.data(), A.data() + size, data());
+}
+
 // A failed attempt keeps the storage: the Levenberg-Marquardt loop retries at once with a shift.
 bool DenseCholesky::compute(const Eigen::MatrixXd& A) {
-  factor_ = A;
-  return valid_ = cholesky_in_place(&factor_);
+  return compute_shifted(A, 0.0);
 }
 
 bool DenseCholesky::compute_shifted(const Eigen::MatrixXd& A, double shift) {
-  factor_ = A;
-  factor_.diagonal().array() += shift;
-  return valid_ = cholesky_in_place(&factor_);
+  factor_.assign(A);
+  const long n = factor_.n();
+  for (long k = 0; k < n; ++k) factor_.data()[k * n + k] += shift;
+  valid_ = n == 0 || dense_kernels().cholesky(factor_.data(), n);
+  return valid_;
 }
 
 Eigen::VectorXd DenseCholesky::solve(const Eigen::VectorXd& b) const {
-  assert(valid_ && factor_.rows() == b.size());
+  assert(valid_ && factor_.n() == b.size());
   Eigen::VectorXd x = b;
-  if (x.size() > 0) dense_kernels().cholesky_solve(factor_.data(), factor_.rows(), x.data());
+  if (x.size() > 0) dense_kernels().cholesky_solve(factor_.data(), factor_.n(), x.data());
   return x;
 }
 
 void DenseLu::compute(const Eigen::MatrixXd& A) {
-  assert(A.rows() == A.cols());
-  factor_ = A;
+  factor_.assign(A);
   row_of_.assign(static_cast<std::size_t>(A.rows()), 0);
-  if (A.rows() > 0) dense_kernels().lu(factor_.data(), factor_.rows(), row_of_.data());
+  if (A.rows() > 0) dense_kernels().lu(factor_.data(), factor_.n(), row_of_.data());
 }
 
 Eigen::VectorXd DenseLu::solve(const Eigen::VectorXd& b) const {
-  assert(factor_.rows() == b.size());
+  assert(factor_.n() == b.size());
   Eigen::VectorXd x = b;
-  if (x.size() > 0)
-    dense_kernels().lu_solve(factor_.data(), row_of_.data(), factor_.rows(), x.data());
+  if (x.size() > 0) dense_kernels().lu_solve(factor_.data(), row_of_.data(), factor_.n(), x.data());
   return x;
+}
+
+double lowest_eigenpair(const Eigen::MatrixXd& A, Eigen::VectorXd* vector) {
+  assert(A.rows() == A.cols() && A.rows() > 0);
+  double value = 0.0;
+  if (vector) vector->resize(A.rows());
+  dense_kernels().lowest_eigenpair(A.data(), A.rows(), &value, vector ? vector->data() : nullptr);
+  return value;
 }
 
 bool spd_inverse(const Eigen::MatrixXd& A, Eigen::MatrixXd* inverse, double* logdet) {
@@ -91,12 +107,5 @@ Eigen::MatrixXd sandwich(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y) {
   return out;
 }
 
-double lowest_eigenpair(const Eigen::MatrixXd& A, Eigen::VectorXd* vector) {
-  assert(A.rows() == A.cols() && A.rows() > 0);
-  double value = 0.0;
-  if (vector) vector->resize(A.rows());
-  dense_kernels().lowest_eigenpair(A.data(), A.rows(), &value, vector ? vector->data() : nullptr);
-  return value;
-}
 
 }  // namespace kernelsweep

@@ -13,6 +13,23 @@
 
 namespace kernelsweep {
 
+// An n x n column-major matrix on 64-byte aligned storage: the kernels then factor and solve in
+// place (on other buffers they work on a copy, dense_kernel_variant.cpp says why).
+class AlignedSquare {
+ public:
+  void assign(const Eigen::MatrixXd& A);
+  long n() const { return n_; }
+  double* data() { return lines_.empty() ? nullptr : lines_.front().value; }
+  const double* data() const { return lines_.empty() ? nullptr : lines_.front().value; }
+
+ private:
+  struct alignas(64) Line {
+    double value[8];
+  };
+  std::vector<Line> lines_;
+  long n_ = 0;
+};
+
 // A = L L^T, like Eigen::LLT.
 class DenseCholesky {
  public:
@@ -24,7 +41,7 @@ class DenseCholesky {
   Eigen::VectorXd solve(const Eigen::VectorXd& b) const;
 
  private:
-  Eigen::MatrixXd factor_;
+  AlignedSquare factor_;
   bool valid_ = false;
 };
 
@@ -38,7 +55,7 @@ class DenseLu {
   Eigen::VectorXd solve(const Eigen::VectorXd& b) const;
 
  private:
-  Eigen::MatrixXd factor_;
+  AlignedSquare factor_;
   std::vector<int> row_of_;  // row i of P A is row row_of_[i] of A
 };
 

@@ -8,6 +8,7 @@
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "theory/dense_kernel_table.hpp"
@@ -22,29 +23,52 @@ using Matrix = Eigen::Map<Eigen::MatrixXd>;
 using ConstMatrix = Eigen::Map<const Eigen::MatrixXd>;
 using Vector = Eigen::Map<Eigen::VectorXd>;
 
+// Eigen's vectorized loops and small products peel elements up to a buffer's alignment, so their
+// last bits depend on where the buffer sits (a serial and an MPI process allocate at different
+// addresses). Every kernel therefore computes on 64-byte aligned memory: the caller's, when it is
+// (DenseCholesky and DenseLu keep their factors so), or a copy this variant owns (aligned to its
+// packet size: the same peeling) -- tests/theory/dense_kernels_test.cpp checks all eight offsets.
+bool line_aligned(const double* p) {
+  return reinterpret_cast<std::uintptr_t>(p) % 64 == 0;
+}
+
 bool cholesky(double* a, long n) {
-  Matrix A(a, n, n);
-  const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(A);  // in place
-  return llt.info() == Eigen::Success;
+  if (line_aligned(a)) {
+    Matrix A(a, n, n);
+    const Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(A);  // in place
+    return llt.info() == Eigen::Success;
+  }
+  Eigen::MatrixXd A = ConstMatrix(a, n, n);
+  const bool ok = Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>>(A).info() == Eigen::Success;
+  Matrix(a, n, n) = A;
+  return ok;
 }
 
 void cholesky_solve(const double* factor, long n, double* b) {
-  const ConstMatrix L(factor, n, n);
-  Vector x(b, n);
+  Eigen::MatrixXd copy;
+  if (!line_aligned(factor)) copy = ConstMatrix(factor, n, n);
+  const ConstMatrix L(line_aligned(factor) ? factor : copy.data(), n, n);
+  Eigen::VectorXd x = Vector(b, n);
   L.triangularView<Eigen::Lower>().solveInPlace(x);
   L.triangularView<Eigen::Lower>().adjoint().solveInPlace(x);
+  Vector(b, n) = x;
 }
 
 void lu(double* a, long n, int* row_of) {
-  Matrix A(a, n, n);
+  Eigen::MatrixXd copy;
+  if (!line_aligned(a)) copy = ConstMatrix(a, n, n);
+  Matrix A(line_aligned(a) ? a : copy.data(), n, n);
   const Eigen::PartialPivLU<Eigen::Ref<Eigen::MatrixXd>> lu(A);  // in place
+  if (!line_aligned(a)) Matrix(a, n, n) = copy;
   // P A = L U with P^{-1} = P^T: row i of P A is row row_of[i] of A.
   const auto& p = lu.permutationP().indices();
   for (long i = 0; i < n; ++i) row_of[p(i)] = static_cast<int>(i);
 }
 
 void lu_solve(const double* factor, const int* row_of, long n, double* b) {
-  const ConstMatrix F(factor, n, n);
+  Eigen::MatrixXd copy;
+  if (!line_aligned(factor)) copy = ConstMatrix(factor, n, n);
+  const ConstMatrix F(line_aligned(factor) ? factor : copy.data(), n, n);
   Eigen::VectorXd x(n);
   for (long i = 0; i < n; ++i) x(i) = b[row_of[i]];
   F.triangularView<Eigen::UnitLower>().solveInPlace(x);
