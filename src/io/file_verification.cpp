@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -76,8 +77,21 @@ FileVerification verify_file_against_journal(const std::string& path,
       v.differing.push_back(point);
       if (point < status.size() && status[point] != 0) v.damaged.push_back(point);
     }
-    for (std::uint64_t p = 0; p < status.size(); ++p)
-      if (status[p] != 0 && !journal.count(p)) v.unverified.push_back(p);
+    const auto with_arrays = store.points_with_arrays();
+    for (std::uint64_t p = 0; p < status.size(); ++p) {
+      if (journal.count(p)) continue;
+      if (status[p] == 0) {
+        if (std::binary_search(with_arrays.begin(), with_arrays.end(), p))
+          v.unaccounted.push_back(p);
+        continue;
+      }
+      try {
+        store.read_point_arrays(p, &file_points.at(p));
+        v.unverified.push_back(p);
+      } catch (const std::exception&) {
+        v.unaccounted.push_back(p);
+      }
+    }
   } catch (const std::exception& e) {
     v.error = e.what();
   }
@@ -98,12 +112,11 @@ FileVerification verify_file_isolated(const std::string& path,
   if (child == 0) {
     ::close(channel[0]);
     const FileVerification v = verify_file_against_journal(path, journal);
-    const std::string text = nlohmann::json{
-        {"checked", v.checked},
-        {"differing", v.differing},
-        {"damaged", v.damaged},
-        {"unverified", v.unverified},
-        {"error", v.error}}.dump();
+    const std::string text =
+        nlohmann::json{{"checked", v.checked},         {"differing", v.differing},
+                       {"damaged", v.damaged},         {"unverified", v.unverified},
+                       {"unaccounted", v.unaccounted}, {"error", v.error}}
+            .dump();
     for (std::size_t at = 0; at < text.size();) {
       const ssize_t n = ::write(channel[1], text.data() + at, text.size() - at);
       if (n <= 0) break;
@@ -136,6 +149,7 @@ FileVerification verify_file_isolated(const std::string& path,
   v.differing = parsed.at("differing").get<std::vector<std::uint64_t>>();
   v.damaged = parsed.at("damaged").get<std::vector<std::uint64_t>>();
   v.unverified = parsed.at("unverified").get<std::vector<std::uint64_t>>();
+  v.unaccounted = parsed.at("unaccounted").get<std::vector<std::uint64_t>>();
   v.error = parsed.at("error").get<std::string>();
   return v;
 }

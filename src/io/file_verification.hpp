@@ -20,7 +20,13 @@ struct FileVerification {
   // Of those, the points the file records as not pending: their bytes were damaged after they
   // were written (a kill leaves a point pending: values are flushed before its status).
   std::vector<std::uint64_t> damaged;
-  std::vector<std::uint64_t> unverified;  // not pending in the file, but no intact journal record
+  // Not pending in the file, no intact journal record, and every value and array reads.
+  std::vector<std::uint64_t> unverified;
+  // Traces in the file that no intact journal record accounts for: a pending point with a group
+  // of arrays (a write a kill interrupted, whose record was then damaged) or an unverified point
+  // whose arrays do not read. A killed write can leave HDF5 metadata pointing past the end of the
+  // file, and writing over it fails (or worse), so such a file is rebuilt, never written into.
+  std::vector<std::uint64_t> unaccounted;
   std::string error;                      // the file could not be read at all
 };
 

@@ -1,5 +1,6 @@
 #include "io/phase_diagram_store.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -300,6 +301,17 @@ void PhaseDiagramStore::read_arrays(std::uint64_t point, PointResult* r) const {
         Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
             data.data(), rows, cols));
   }
+}
+
+std::vector<std::uint64_t> PhaseDiagramStore::points_with_arrays() const {
+  std::vector<std::uint64_t> points;
+  for (const auto& name : h5::list_group(file_, "points")) {
+    std::uint64_t p = 0;
+    const auto r = std::from_chars(name.data(), name.data() + name.size(), p);
+    if (r.ec == std::errc() && r.ptr == name.data() + name.size()) points.push_back(p);
+  }
+  std::sort(points.begin(), points.end());
+  return points;
 }
 
 void PhaseDiagramStore::check_variables_readable() const {

@@ -55,6 +55,9 @@ class PhaseDiagramStore {
   // reads them only when some point is recorded: this checks a file that has none yet.)
   void check_variables_readable() const;
   PointResult read_point(std::uint64_t point) const;
+  // The points that have a group of per-point arrays in the file, ascending (a pending point
+  // with one: a write that a kill interrupted). Throws h5::Error if the groups do not list.
+  std::vector<std::uint64_t> points_with_arrays() const;
   // Adds the point's per-point arrays (kernels, curves, traces) to *result.
   void read_point_arrays(std::uint64_t point, PointResult* result) const {
     read_arrays(point, result);

@@ -38,6 +38,14 @@ std::string describe_skipped(const JournalContents& contents) {
          std::to_string(contents.skipped.front().offset);
 }
 
+// "1, 13" (at most 8, then "...").
+std::string list_points(const std::vector<std::uint64_t>& points) {
+  std::string text;
+  for (std::size_t i = 0; i < points.size() && i < 8; ++i)
+    text += (i ? ", " : "") + std::to_string(points[i]);
+  return points.size() > 8 ? text + ", ..." : text;
+}
+
 }  // namespace
 
 std::string journal_sweep_problem(const JournalContents& contents, const std::string& expected_hash,
@@ -136,7 +144,7 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid,
   // for writing (a flipped byte inside a value is invisible to HDF5).
   FileVerification verification;
   bool file_checked = false;
-  if (fs::exists(path) && !contents.records.empty()) {
+  if (fs::exists(path) && fs::exists(jpath)) {
     verification = verify_file_isolated(path, latest_journal_points(contents));
     // A file that does not read in full (a dataset, the run log, HDF5 crashing on its metadata)
     // is set aside before anything in this process touches it, and rebuilt from the journal.
@@ -150,6 +158,14 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid,
       set_aside_damaged(path, " has " + std::to_string(verification.damaged.size()) +
                                   " recorded point(s) that differ from their journal records "
                                   "(damaged bytes)");
+    } else if (!verification.unaccounted.empty()) {
+      // A kill interrupted the write of these points and their journal records were damaged
+      // since: the file's metadata around them may point anywhere (even past its end), and
+      // writing over them has failed. Rebuilt from the journal; these points are recomputed.
+      set_aside_damaged(path,
+                        " has traces of an interrupted write that no intact journal record "
+                        "accounts for (point(s) " +
+                            list_points(verification.unaccounted) + ")");
     }
     file_checked = fs::exists(path);
   }
@@ -211,7 +227,8 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid,
     if (!verification.unverified.empty())
       notes_.push_back(
           std::to_string(verification.unverified.size()) +
-          " point(s) of the file have no intact journal record: kept as they are, not verified");
+          " point(s) of the file have no intact journal record: kept (they read in full, "
+          "but there is nothing to compare them with)");
   }
   std::vector<std::int8_t> status;
   for (int attempt = 0;; ++attempt) {

@@ -39,8 +39,9 @@ FileValues read_file_values(const fs::path& path) {
   return v;
 }
 
-// Points of `candidate` that are not done or differ from the reference in any bit (timings aside).
-int points_lost(const FileValues& reference, const fs::path& candidate_path) {
+// Points of `candidate` that are not done or differ from the reference in any bit (timings
+// aside); each one is described in *why.
+int points_lost(const FileValues& reference, const fs::path& candidate_path, std::string* why) {
   FileValues c;
   try {
     c = read_file_values(candidate_path);
@@ -50,9 +51,17 @@ int points_lost(const FileValues& reference, const fs::path& candidate_path) {
   }
   int lost = 0;
   for (std::size_t p = 0; p < reference.status.size(); ++p) {
-    const bool same = p < c.status.size() && c.status[p] == 1 && c.points.count(p) && reference.points.count(p) &&
-                      same_results(reference.points.at(p), c.points.at(p), true);
-    lost += !same;
+    std::string problem;
+    if (p >= c.status.size() || c.status[p] != 1)
+      problem = "not done";
+    else if (!c.points.count(p) || !reference.points.count(p))
+      problem = "not read";
+    else if (const auto field = first_differing_field(reference.points.at(p), c.points.at(p), true);
+             !field.empty())
+      problem = field + " differs";
+    if (problem.empty()) continue;
+    ++lost;
+    *why += "point " + std::to_string(p) + ": " + problem + "\n";
   }
   return lost;
 }
@@ -155,9 +164,11 @@ TEST(FaultHarness, EveryFaultFollowedByResumeLosesNoPoint) {
       ADD_FAILURE() << "case " << cases << " (" << kind << "): resume exited " << rc << ": "
                     << read_text(dir / "out.log");
     }
-    const int lost = points_lost(reference, dir / "d.h5");
+    std::string why;
+    const int lost = points_lost(reference, dir / "d.h5", &why);
     if (rc == 0 && lost == 0) fs::remove_all(kept);
-    EXPECT_EQ(lost, 0) << "case " << cases << " (" << kind << "): " << read_text(dir / "out.log");
+    EXPECT_EQ(lost, 0) << "case " << cases << " (" << kind << "): " << why
+                       << read_text(dir / "out.log");
     lost_total += lost;
   };
   for (int i = 0; i < 12; ++i) run_case(Fault::kill, false, false);

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "io/file_verification.hpp"
+#include "io/hdf5_handle.hpp"
 #include "io/results_session.hpp"
 #include "run_helpers.hpp"
 #include "support/sample_results.hpp"
@@ -143,6 +145,83 @@ TEST(ResultsSession, FileWithADamagedRecordedValueIsSetAsideAndRebuilt) {
   const std::string kept = note.substr(note.find("kept as ") + 8, note.find(", rebuilt") - note.find("kept as ") - 8);
   std::ifstream kept_in(kept, std::ios::binary);  // the damaged file, byte for byte
   EXPECT_EQ(std::vector<char>(std::istreambuf_iterator<char>(kept_in), std::istreambuf_iterator<char>()), bytes);
+}
+
+// A kill during the write of point 5 (its journal record fsynced, its status still pending) leaves
+// HDF5 metadata in the file that may point anywhere; then the journal record of point 5 is damaged
+// (the fault harness: a smear over the journal's last record). Nothing accounts for point 5's group
+// any more: writing over it failed ("cannot delete points/5", the resume refused every retry), so
+// resume sets the file aside and rebuilds it from the journal, and point 5 is recomputed.
+TEST(ResultsSession, InterruptedWriteWhoseJournalRecordIsDamagedIsRebuiltNotWrittenOver) {
+  const auto dir = scratch_dir("interrupted");
+  const std::string path = (dir / "d.h5").string();
+  const SweepGrid grid = grid_of(theory_sweep(3));
+  {
+    ResultsSession s(path, grid, {}, {});
+    s.record(sample_result(0));
+    s.record(sample_result(5));
+  }
+  // Point 5 as a killed write leaves it: its status not yet written, its arrays' object header
+  // garbage (the 64 bytes before theory_H's values, which a compact dataset keeps in its header).
+  {
+    const h5::File file = h5::File::open(path, true);
+    h5::write_elements_int(file, "status", {5}, {0});
+  }
+  std::vector<char> bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const Eigen::MatrixXd H5t = sample_result(5).theory->H.transpose();  // row-major in the file
+  const char* pattern = reinterpret_cast<const char*>(H5t.data());
+  const auto at = std::search(bytes.begin(), bytes.end(), pattern, pattern + 4 * sizeof(double));
+  ASSERT_NE(at, bytes.end()) << "theory_H of point 5 not found in the file";
+  ASSERT_GE(at - bytes.begin(), 64);
+  std::fill(at - 64, at, '\xff');
+  {
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), static_cast<long>(bytes.size()));
+  }
+  // Point 5's journal record (the last one) damaged: one payload byte flipped.
+  const std::string jpath = journal_path_for(path);
+  const auto journal_size = std::filesystem::file_size(jpath);
+  {
+    std::fstream j(jpath, std::ios::in | std::ios::out | std::ios::binary);
+    j.seekg(static_cast<std::streamoff>(journal_size - 10));
+    char c = 0;
+    j.read(&c, 1);
+    c = static_cast<char>(c ^ 0x20);
+    j.seekp(static_cast<std::streamoff>(journal_size - 10));
+    j.write(&c, 1);
+  }
+  {  // The state this test is about: point 5 pending, its group listed, its arrays unreadable.
+    const PhaseDiagramStore damaged = PhaseDiagramStore::open(path, false);
+    ASSERT_EQ(damaged.statuses()[5], 0);
+    ASSERT_EQ(damaged.points_with_arrays(), (std::vector<std::uint64_t>{0, 5}));
+    PointResult r;
+    EXPECT_ANY_THROW(damaged.read_point_arrays(5, &r));
+    EXPECT_EQ(damaged.read_point(0).theory->H, sample_result(0).theory->H);
+  }
+  const auto verification = verify_results_file(path);
+  EXPECT_EQ(verification.unaccounted, (std::vector<std::uint64_t>{5}));
+
+  ResultsSession resumed(path, grid, {true, false, false}, {});
+  EXPECT_EQ(resumed.already_done(), 1u);
+  EXPECT_EQ(resumed.todo(), (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+  std::string note;
+  for (const auto& n : resumed.notes())
+    if (n.find("interrupted write") != std::string::npos) note = n;
+  ASSERT_FALSE(note.empty());
+  EXPECT_NE(note.find("point(s) 5)"), std::string::npos) << note;
+  resumed.record(sample_result(5));  // the recomputed point lands in the rebuilt file
+  EXPECT_EQ(resumed.store().read_point(5).theory->H, sample_result(5).theory->H);
+  EXPECT_EQ(resumed.store().read_point(0).theory->H, sample_result(0).theory->H);
+  const std::string kept =
+      note.substr(note.find("kept as ") + 8, note.find(", rebuilt") - note.find("kept as ") - 8);
+  std::ifstream kept_in(kept, std::ios::binary);  // the damaged file, byte for byte
+  EXPECT_EQ(
+      std::vector<char>(std::istreambuf_iterator<char>(kept_in), std::istreambuf_iterator<char>()),
+      bytes);
 }
 
 TEST(ResultsSession, RetryFailedRecomputesFailedPoints) {

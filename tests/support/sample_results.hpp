@@ -53,27 +53,34 @@ inline bool is_timing_field(const Field& f) {
   return n == "wall_time" || n == "rank" || n == "theory_seconds" || n == "sgld_steps_per_second";
 }
 
-// Every field equal bit for bit (arrays with their shapes); timings skipped if asked.
-inline bool same_results(const PointResult& a, const PointResult& b, bool skip_timings) {
+// The first field in which two results differ in any bit (arrays with their shapes), "" if
+// none; timings skipped if asked.
+inline std::string first_differing_field(const PointResult& a, const PointResult& b,
+                                         bool skip_timings) {
   for (const auto& f : result_fields()) {
     if (skip_timings && is_timing_field(f)) continue;
-    if (part_present(f, a) != part_present(f, b)) return false;
+    if (part_present(f, a) != part_present(f, b)) return f.name();
     if (f.kind() == FieldKind::text) {
-      if (text_of(f, a) != text_of(f, b)) return false;
+      if (text_of(f, a) != text_of(f, b)) return f.name();
     } else if (f.kind() == FieldKind::array) {
       const Eigen::MatrixXd* x = array_of(f, a);
       const Eigen::MatrixXd* y = array_of(f, b);
-      if ((x == nullptr) != (y == nullptr)) return false;
+      if ((x == nullptr) != (y == nullptr)) return f.name();
       if (x && (x->rows() != y->rows() || x->cols() != y->cols() ||
                 std::memcmp(x->data(), y->data(),
                             sizeof(double) * static_cast<std::size_t>(x->size())) != 0))
-        return false;
+        return f.name();
     } else {
       const double u = number_of(f, a), v = number_of(f, b);
-      if (std::memcmp(&u, &v, sizeof u) != 0) return false;
+      if (std::memcmp(&u, &v, sizeof u) != 0) return f.name();
     }
   }
-  return true;
+  return "";
+}
+
+// Every field equal bit for bit (arrays with their shapes); timings skipped if asked.
+inline bool same_results(const PointResult& a, const PointResult& b, bool skip_timings) {
+  return first_differing_field(a, b, skip_timings).empty();
 }
 
 }  // namespace kernelsweep::testing
