@@ -59,6 +59,7 @@ FileVerification verify_file_against_journal(const std::string& path,
     store.sweep_hash();  // what resume reads besides the points: the sweep and the run log
     store.sweep_yaml();
     store.run_rows();
+    v.last_write_completed = store.last_write_completed();
     const auto status = store.statuses();
     auto file_points = store.read_points(false);  // the grid variables, each read once
     if (file_points.empty()) store.check_variables_readable();
@@ -112,11 +113,14 @@ FileVerification verify_file_isolated(const std::string& path,
   if (child == 0) {
     ::close(channel[0]);
     const FileVerification v = verify_file_against_journal(path, journal);
-    const std::string text =
-        nlohmann::json{{"checked", v.checked},         {"differing", v.differing},
-                       {"damaged", v.damaged},         {"unverified", v.unverified},
-                       {"unaccounted", v.unaccounted}, {"error", v.error}}
-            .dump();
+    const std::string text = nlohmann::json{
+        {"checked", v.checked},
+        {"differing", v.differing},
+        {"damaged", v.damaged},
+        {"unverified", v.unverified},
+        {"unaccounted", v.unaccounted},
+        {"last_write_completed", v.last_write_completed},
+        {"error", v.error}}.dump();
     for (std::size_t at = 0; at < text.size();) {
       const ssize_t n = ::write(channel[1], text.data() + at, text.size() - at);
       if (n <= 0) break;
@@ -150,6 +154,7 @@ FileVerification verify_file_isolated(const std::string& path,
   v.damaged = parsed.at("damaged").get<std::vector<std::uint64_t>>();
   v.unverified = parsed.at("unverified").get<std::vector<std::uint64_t>>();
   v.unaccounted = parsed.at("unaccounted").get<std::vector<std::uint64_t>>();
+  v.last_write_completed = parsed.at("last_write_completed").get<bool>();
   v.error = parsed.at("error").get<std::string>();
   return v;
 }

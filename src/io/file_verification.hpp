@@ -27,7 +27,8 @@ struct FileVerification {
   // whose arrays do not read. A killed write can leave HDF5 metadata pointing past the end of the
   // file, and writing over it fails (or worse), so such a file is rebuilt, never written into.
   std::vector<std::uint64_t> unaccounted;
-  std::string error;                      // the file could not be read at all
+  bool last_write_completed = false;  // PhaseDiagramStore::last_write_completed
+  std::string error;                  // the file could not be read at all
 };
 
 // `journal` is the latest intact record per point. Reads `path` without locking it.

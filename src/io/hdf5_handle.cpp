@@ -417,7 +417,14 @@ namespace {
 template <typename T>
 void set_scalar_attribute(const File& f, const std::string& path, const std::string& name, hid_t type, T value) {
   const Handle object = open_object(f, path);
-  if (H5Aexists(object.get(), name.c_str()) > 0) H5Adelete(object.get(), name.c_str());
+  // An existing one is written in place: its message in the object header keeps its size and
+  // place, so a flag set and cleared around every write changes no other metadata.
+  if (H5Aexists(object.get(), name.c_str()) > 0) {
+    Handle a(
+        check(H5Aopen(object.get(), name.c_str(), H5P_DEFAULT), "cannot open attribute " + name));
+    check_status(H5Awrite(a.get(), type, &value), "cannot write attribute " + name);
+    return;
+  }
   Handle space(check(H5Screate(H5S_SCALAR), "H5Screate"));
   Handle a(check(H5Acreate2(object.get(), name.c_str(), type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
                  "cannot create attribute " + name));
@@ -492,6 +499,13 @@ void attach_dimension_scale(const File& f, const std::string& dataset, const std
   const Handle d = open_dataset(f, dataset);
   const Handle s = open_dataset(f, scale);
   check_status(H5DSattach_scale(d.get(), s.get(), dim), "cannot attach scale " + scale + " to " + where(f, dataset));
+}
+
+std::uint64_t raw_data_offset(const File& f, const std::string& path) {
+  const Handle d = open_dataset(f, path);
+  const haddr_t offset = H5Dget_offset(d.get());
+  if (offset == HADDR_UNDEF) fail(where(f, path) + " has no contiguous raw data");
+  return static_cast<std::uint64_t>(offset);
 }
 
 std::vector<std::string> list_group(const File& f, const std::string& path) {

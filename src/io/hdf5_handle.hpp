@@ -117,4 +117,8 @@ void attach_dimension_scale(const File& file, const std::string& dataset, const 
 
 std::vector<std::string> list_group(const File& file, const std::string& path);
 
+// Where a contiguous dataset's elements start in the file (bytes); throws for other layouts.
+// For fault-injection tests, which damage a dataset's raw bytes the way a killed write does.
+std::uint64_t raw_data_offset(const File& file, const std::string& path);
+
 }  // namespace kernelsweep::h5

@@ -116,6 +116,7 @@ void describe_variable(const h5::File& f, const Field& field) {
 PhaseDiagramStore PhaseDiagramStore::create(const std::string& path, const SweepGrid& grid,
                                             const std::map<std::string, std::string>& provenance) {
   PhaseDiagramStore store(h5::File::create(path));
+  store.begin_write();
   const h5::File& f = store.file_;
   const auto& spec = grid.spec();
   std::vector<std::string> dimension_names, partner_names;
@@ -170,8 +171,27 @@ PhaseDiagramStore PhaseDiagramStore::create(const std::string& path, const Sweep
   h5::set_attribute(f, "/", "sweep_hash", spec.hash);
   h5::set_attribute(f, "/", "seed", std::to_string(spec.seed));
   h5::set_attribute(f, "/", "file_format", kFileFormat);
-  store.flush();
+  store.end_write();
   return store;
+}
+
+namespace {
+constexpr const char* kWriteInProgress = "write_in_progress";
+}  // namespace
+
+void PhaseDiagramStore::begin_write() {
+  h5::set_attribute_int8(file_, "/", kWriteInProgress, 1);
+  file_.flush();
+}
+
+void PhaseDiagramStore::end_write() {
+  h5::set_attribute_int8(file_, "/", kWriteInProgress, 0);
+  file_.flush();
+}
+
+bool PhaseDiagramStore::last_write_completed() const {
+  return h5::has_attribute(file_, "/", kWriteInProgress) &&
+         h5::double_attribute(file_, "/", kWriteInProgress) == 0.0;
 }
 
 PhaseDiagramStore PhaseDiagramStore::open(const std::string& path, bool writable) {
@@ -203,6 +223,7 @@ void PhaseDiagramStore::write_point(const PointResult& r) {
 
 void PhaseDiagramStore::write_points(std::span<const PointResult> batch) {
   if (batch.empty()) return;
+  begin_write();
   // Latest result per point (a batch never holds a point twice in practice; if it did, the
   // element writes below would race, so the last one is kept explicitly), ascending index.
   std::map<std::uint64_t, const PointResult*> latest;
@@ -268,8 +289,10 @@ void PhaseDiagramStore::write_points(std::span<const PointResult> batch) {
   std::size_t i = 0;
   for (const auto& [point, r] : latest)
     ints[i++] = static_cast<std::int64_t>(number_of(*status_field, *r));
+  // The statuses and the cleared mark share the last flush: a kill inside it leaves each status
+  // old or new (one raw write, no heap), both complete states.
   h5::write_elements_int(file_, "status", points, ints);
-  file_.flush();
+  end_write();
 }
 
 std::vector<std::int8_t> PhaseDiagramStore::statuses() const {
@@ -368,8 +391,9 @@ PointResult PhaseDiagramStore::read_point(std::uint64_t point) const {
 }
 
 void PhaseDiagramStore::append_run_row(const std::string& json_row) {
+  begin_write();
   h5::append_string(file_, "runs/log", json_row);
-  file_.flush();
+  end_write();
 }
 
 std::vector<std::string> PhaseDiagramStore::run_rows() const {
@@ -377,7 +401,9 @@ std::vector<std::string> PhaseDiagramStore::run_rows() const {
 }
 
 void PhaseDiagramStore::set_attribute(const std::string& name, const std::string& value) {
+  begin_write();
   h5::set_attribute(file_, "/", name, value);
+  end_write();
 }
 
 std::string PhaseDiagramStore::attribute(const std::string& name) const {

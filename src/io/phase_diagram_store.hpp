@@ -12,8 +12,10 @@
 //                          describes each array (<field>_long_name, _units, _dims, _description)
 //   /provenance/sweep_yaml the normalized sweep spec (a dataset: no size limit)
 //   /runs/log              one JSON row per `run` invocation (start, end, argv, ranks, SLURM ids)
-//   root attributes        provenance: sweep_hash, sweep_name, seed, versions, times, ...
-// Only rank 0 writes. Per batch of points: arrays and values, flush, statuses, flush.
+//   root attributes        provenance: sweep_hash, sweep_name, seed, versions, times, ...;
+//                          write_in_progress (int8: 1 from before a write until its last flush)
+// Only rank 0 writes. Per batch of points: mark, flush, arrays and values, flush, statuses and
+// cleared mark, flush.
 #include <cstdint>
 #include <map>
 #include <span>
@@ -64,6 +66,13 @@ class PhaseDiagramStore {
   }
 
   void append_run_row(const std::string& json_row);
+  // False if a write into the file began and did not complete (root attribute
+  // write_in_progress, set and flushed before every write, cleared with its last flush): a kill
+  // or a failure mid-write. Such a file is not written into again: HDF5 metadata and
+  // variable-length string references left by the interrupted write may point anywhere, and an
+  // overwritten string frees whatever its stale reference points to, another point's text
+  // included. Files without the attribute (earlier versions) count as interrupted.
+  bool last_write_completed() const;
   std::vector<std::string> run_rows() const;
   void set_attribute(const std::string& name, const std::string& value);
   std::string attribute(const std::string& name) const;
@@ -72,6 +81,8 @@ class PhaseDiagramStore {
 
  private:
   explicit PhaseDiagramStore(h5::File file) : file_(std::move(file)) {}
+  void begin_write();  // write_in_progress = 1, flushed
+  void end_write();    // write_in_progress = 0 and everything written since, flushed
   void read_arrays(std::uint64_t point, PointResult* result) const;
   h5::File file_;
 };

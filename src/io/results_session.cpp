@@ -166,6 +166,13 @@ ResultsSession::ResultsSession(const std::string& path, const SweepGrid& grid,
                         " has traces of an interrupted write that no intact journal record "
                         "accounts for (point(s) " +
                             list_points(verification.unaccounted) + ")");
+    } else if (!verification.last_write_completed) {
+      // A kill (or a failure) interrupted a write: what it left cannot be seen from the points'
+      // values, only from the mark, and writing over it corrupts other points (an overwritten
+      // string frees whatever its stale reference points to).
+      set_aside_damaged(path,
+                        " was left mid-write (its last run was killed or failed while writing "
+                        "it); every point the journal holds is rewritten, the others recomputed");
     }
     file_checked = fs::exists(path);
   }

@@ -224,6 +224,68 @@ TEST(ResultsSession, InterruptedWriteWhoseJournalRecordIsDamagedIsRebuiltNotWrit
       bytes);
 }
 
+// A kill in the middle of writing point 5 (its journal record intact): the raw element of its
+// message, a variable-length string, may already be on disk while the heap object it refers to
+// is not, so the reference resolves to another point's string (here: point 0's, as the fault
+// harness found in CI). Overwriting that element frees what it refers to: resuming into the file
+// emptied point 0's message, a point already verified and done. The write-in-progress mark the
+// kill leaves makes resume rebuild the file from the journal instead.
+TEST(ResultsSession, FileLeftMidWriteIsRebuiltAndNoOtherPointsStringIsFreed) {
+  const auto dir = scratch_dir("midwrite");
+  const std::string path = (dir / "d.h5").string();
+  const SweepGrid grid = grid_of(theory_sweep(3));
+  PointResult zero = sample_result(0), five = sample_result(5);
+  zero.message = "point zero's message";
+  five.message = "point five's message";
+  {
+    ResultsSession s(path, grid, {}, {});
+    s.record(zero);
+    s.record(five);
+  }
+  {
+    const h5::File file = h5::File::open(path, false);
+    EXPECT_EQ(h5::double_attribute(file, "/", "write_in_progress"), 0.0);  // closed complete
+  }
+  std::uint64_t at = 0;
+  {
+    const h5::File file = h5::File::open(path, true);
+    h5::write_elements_int(file, "status", {5}, {0});
+    h5::set_attribute_int8(file, "/", "write_in_progress", 1);
+    at = h5::raw_data_offset(file, "message");
+  }
+  std::vector<char> bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  constexpr std::size_t kReference = 16;  // u32 length + heap collection address + u32 index
+  std::copy_n(bytes.begin() + static_cast<long>(at), kReference,
+              bytes.begin() + static_cast<long>(at + 5 * kReference));
+  {
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), static_cast<long>(bytes.size()));
+  }
+  {
+    const PhaseDiagramStore left = PhaseDiagramStore::open(path, false);
+    ASSERT_EQ(h5::read_strings(h5::File::open(path, false), "message")[5], zero.message);
+    ASSERT_FALSE(left.last_write_completed());
+  }
+
+  {
+    ResultsSession resumed(path, grid, {true, false, false}, {});
+    EXPECT_EQ(resumed.already_done(), 2u);  // point 5 replayed from its journal record
+    EXPECT_EQ(resumed.todo(), (std::vector<std::uint64_t>{1, 2, 3, 4}));
+    bool rebuilt = false;
+    for (const auto& n : resumed.notes()) rebuilt |= n.find("left mid-write") != std::string::npos;
+    EXPECT_TRUE(rebuilt);
+  }
+  const PhaseDiagramStore after = PhaseDiagramStore::open(path, false);
+  EXPECT_TRUE(after.last_write_completed());
+  EXPECT_EQ(after.read_point(0).message, zero.message);
+  EXPECT_EQ(after.read_point(5).message, five.message);
+  EXPECT_EQ(after.read_point(0).theory->H, zero.theory->H);
+}
+
 TEST(ResultsSession, RetryFailedRecomputesFailedPoints) {
   const auto dir = scratch_dir("retry");
   const std::string path = (dir / "d.h5").string();
